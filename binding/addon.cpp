@@ -1,0 +1,13 @@
+// Module entry point: gathers each concept's functions into one exports object.
+#include "modules.h"
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  rpb::InitRandom(env, exports);
+  rpb::InitPermutation(env, exports);
+  rpb::InitGather(env, exports);
+  rpb::InitCrc32c(env, exports);
+  rpb::InitFileLock(env, exports);
+  return exports;
+}
+
+NODE_API_MODULE(resumable_pipeline, Init)

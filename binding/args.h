@@ -1,0 +1,97 @@
+// Argument checks shared by the binding's functions. Every check throws a
+// TypeError or RangeError whose message names the argument, so bad input from
+// JavaScript never reaches the core (and never crashes the process).
+#pragma once
+#include <napi.h>
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+
+namespace rpb {
+
+[[noreturn]] inline void ThrowType(Napi::Env env, const std::string& msg) {
+  throw Napi::TypeError::New(env, msg);
+}
+[[noreturn]] inline void ThrowRange(Napi::Env env, const std::string& msg) {
+  throw Napi::RangeError::New(env, msg);
+}
+
+inline std::string Describe(const Napi::Value& v) {
+  if (v.IsUndefined()) return "undefined";
+  if (v.IsNull()) return "null";
+  if (v.IsTypedArray()) return "a TypedArray";
+  if (v.IsArray()) return "an array";
+  if (v.IsNumber()) return "number " + v.ToString().Utf8Value();
+  if (v.IsBigInt()) return "a bigint";
+  if (v.IsString()) return "a string";
+  if (v.IsBoolean()) return "a boolean";
+  if (v.IsFunction()) return "a function";
+  return "an object";
+}
+
+// An integer in [min, max] (max <= 2^53), given as a JS number.
+inline uint64_t IntegerArg(const Napi::CallbackInfo& info, size_t i,
+                           const char* name, uint64_t min, uint64_t max) {
+  Napi::Value v = info[i];
+  if (!v.IsNumber()) {
+    ThrowType(info.Env(), std::string(name) + " must be a number, got " + Describe(v));
+  }
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d) || std::floor(d) != d) {
+    ThrowRange(info.Env(), std::string(name) + " must be an integer, got " +
+                               v.ToString().Utf8Value());
+  }
+  if (d < static_cast<double>(min) || d > static_cast<double>(max)) {
+    ThrowRange(info.Env(), std::string(name) + " must be in [" + std::to_string(min) +
+                               ", " + std::to_string(max) + "], got " +
+                               v.ToString().Utf8Value());
+  }
+  return static_cast<uint64_t>(d);
+}
+
+// A TypedArray that is attached; kind checks are left to the caller.
+inline Napi::TypedArray TypedArrayArg(const Napi::CallbackInfo& info, size_t i,
+                                      const char* name) {
+  Napi::Value v = info[i];
+  if (!v.IsTypedArray()) {
+    ThrowType(info.Env(), std::string(name) + " must be a TypedArray, got " + Describe(v));
+  }
+  Napi::TypedArray ta = v.As<Napi::TypedArray>();
+  if (ta.ArrayBuffer().IsDetached()) {
+    ThrowType(info.Env(), std::string(name) + " is backed by a detached ArrayBuffer");
+  }
+  return ta;
+}
+
+inline Napi::Uint32Array Uint32ArrayArg(const Napi::CallbackInfo& info, size_t i,
+                                        const char* name) {
+  Napi::TypedArray ta = TypedArrayArg(info, i, name);
+  if (ta.TypedArrayType() != napi_uint32_array) {
+    ThrowType(info.Env(), std::string(name) + " must be a Uint32Array");
+  }
+  return ta.As<Napi::Uint32Array>();
+}
+
+inline Napi::Uint8Array Uint8ArrayArg(const Napi::CallbackInfo& info, size_t i,
+                                      const char* name) {
+  Napi::TypedArray ta = TypedArrayArg(info, i, name);
+  if (ta.TypedArrayType() != napi_uint8_array) {
+    ThrowType(info.Env(), std::string(name) + " must be a Uint8Array");
+  }
+  return ta.As<Napi::Uint8Array>();
+}
+
+inline uint8_t* Bytes(const Napi::TypedArray& ta) {
+  return static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+}
+
+inline std::string StringArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  Napi::Value v = info[i];
+  if (!v.IsString()) {
+    ThrowType(info.Env(), std::string(name) + " must be a string, got " + Describe(v));
+  }
+  return v.As<Napi::String>().Utf8Value();
+}
+
+}  // namespace rpb

@@ -1,0 +1,11 @@
+// Each binding file adds its functions to the addon's exports.
+#pragma once
+#include <napi.h>
+
+namespace rpb {
+void InitRandom(Napi::Env env, Napi::Object exports);
+void InitPermutation(Napi::Env env, Napi::Object exports);
+void InitGather(Napi::Env env, Napi::Object exports);
+void InitCrc32c(Napi::Env env, Napi::Object exports);
+void InitFileLock(Napi::Env env, Napi::Object exports);
+}  // namespace rpb

@@ -1,0 +1,55 @@
+// random.permutation*: the O(1)-memory keyed bijection on [0, n).
+#include "key.h"
+#include "modules.h"
+#include "rp/permutation.h"
+#include "rp/thread_pool.h"
+
+namespace rpb {
+namespace {
+
+rp::Permutation PermutationArgs(const Napi::CallbackInfo& info) {
+  rp::Key key = KeyArg(info, 0, "key");
+  uint64_t n = IntegerArg(info, 1, "n", 1, rp::Permutation::kMaxSize);
+  return rp::Permutation(key, n);
+}
+
+// permutationIndex(key, n, i) -> the record at position i.
+Napi::Value Index(const Napi::CallbackInfo& info) {
+  rp::Permutation perm = PermutationArgs(info);
+  uint64_t i = IntegerArg(info, 2, "i", 0, perm.size() - 1);
+  return Napi::Number::New(info.Env(), perm(i));
+}
+
+// permutationFill(key, n, start, out) fills out with positions start.. .
+Napi::Value Fill(const Napi::CallbackInfo& info) {
+  rp::Permutation perm = PermutationArgs(info);
+  uint64_t start = IntegerArg(info, 2, "start", 0, perm.size());
+  Napi::Uint32Array out = Uint32ArrayArg(info, 3, "out");
+  if (out.ElementLength() > perm.size() - start) {
+    ThrowRange(info.Env(), "out is longer than the positions left after start (" +
+                               std::to_string(perm.size() - start) + ")");
+  }
+  perm.fill(start, out.Data(), out.ElementLength());
+  return info.Env().Undefined();
+}
+
+// permutation(key, n) -> the whole order, materialised on the thread pool.
+Napi::Value Materialize(const Napi::CallbackInfo& info) {
+  rp::Permutation perm = PermutationArgs(info);
+  if (perm.size() > (uint64_t{1} << 31)) {
+    ThrowRange(info.Env(), "n is too large to materialise; use permutationIndex");
+  }
+  Napi::Uint32Array out = Napi::Uint32Array::New(info.Env(), perm.size());
+  perm.materialize(out.Data(), rp::ThreadPool::shared());
+  return out;
+}
+
+}  // namespace
+
+void InitPermutation(Napi::Env env, Napi::Object exports) {
+  exports.Set("permutationIndex", Napi::Function::New(env, Index));
+  exports.Set("permutationFill", Napi::Function::New(env, Fill));
+  exports.Set("permutation", Napi::Function::New(env, Materialize));
+}
+
+}  // namespace rpb

@@ -1,0 +1,18 @@
+// Batch assembly: copies whole rows at given indices into a contiguous buffer.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace rp {
+
+class ThreadPool;
+
+// Copies row indices[j] of src (src_rows rows of row_bytes bytes) to row j of
+// dst. Checks every index before copying anything: an index >= src_rows
+// throws std::out_of_range naming its position, and dst is left untouched.
+// Large batches are split across the pool (pool may be null: one thread).
+void gather_rows(const uint8_t* src, size_t src_rows, size_t row_bytes,
+                 const uint32_t* indices, size_t count, uint8_t* dst,
+                 ThreadPool* pool);
+
+}  // namespace rp

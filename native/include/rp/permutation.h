@@ -1,0 +1,41 @@
+// A keyed bijection on [0, n) with O(1) memory: a Feistel cipher over the
+// smallest power-of-two domain >= n, with cycle-walking back into [0, n).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "rp/random.h"
+
+namespace rp {
+
+class ThreadPool;
+
+class Permutation {
+ public:
+  static constexpr uint64_t kMaxSize = uint64_t{1} << 32;
+  static constexpr int kRounds = 8;
+
+  // n in [1, kMaxSize]; throws std::invalid_argument otherwise.
+  Permutation(Key key, uint64_t n);
+
+  uint64_t size() const { return n_; }
+
+  // The image of position i (i < n; throws std::out_of_range otherwise).
+  uint32_t operator()(uint64_t i) const;
+
+  // out[j] = (*this)(start + j) for j < count; start + count <= n.
+  void fill(uint64_t start, uint32_t* out, size_t count) const;
+
+  // The whole order, out[i] = (*this)(i) for i < n, on the pool.
+  void materialize(uint32_t* out, ThreadPool& pool) const;
+
+ private:
+  uint32_t encrypt(uint32_t x) const;  // one pass over the 2^bits domain
+
+  uint64_t n_;
+  int bits_;        // domain is [0, 2^bits_)
+  int hi_bits_;     // ceil(bits_ / 2)
+  uint32_t round_keys_[kRounds];
+};
+
+}  // namespace rp

@@ -1,0 +1,24 @@
+// Builds dist/: the CommonJS build from tsc, plus an ESM entry that re-exports
+// it. One implementation serves both, so `instanceof` works across import and
+// require (no dual-package hazard).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist');
+rmSync(dist, { recursive: true, force: true });
+execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], {
+  stdio: 'inherit',
+});
+
+const names = Object.keys(createRequire(import.meta.url)(join(dist, 'cjs/index.js'))).filter((n) => n !== 'default');
+mkdirSync(join(dist, 'esm'), { recursive: true });
+writeFileSync(
+  join(dist, 'esm/index.mjs'),
+  `import cjs from '../cjs/index.js';\nexport const { ${names.join(', ')} } = cjs;\nexport default cjs;\n`,
+);
+writeFileSync(join(dist, 'esm/index.d.mts'), `export * from '../cjs/index.js';\n`);
+console.log(`dist/: CommonJS build and ESM entry (${names.length} exports)`);

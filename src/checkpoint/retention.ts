@@ -1,0 +1,15 @@
+// Which steps a save prunes: all but the `keep` newest, sparing milestones.
+
+export interface RetentionPolicy {
+  /** Keep this many newest steps (undefined: keep all). */
+  keep?: number | undefined;
+  /** Steps divisible by this are milestones, never pruned. */
+  keepEvery?: number | undefined;
+}
+
+/** The steps to delete, given every step present (any order). */
+export function stepsToPrune(steps: readonly number[], { keep, keepEvery }: RetentionPolicy): number[] {
+  if (keep === undefined) return [];
+  const newestFirst = [...steps].sort((a, b) => b - a);
+  return newestFirst.slice(keep).filter((step) => keepEvery === undefined || step % keepEvery !== 0);
+}

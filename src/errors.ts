@@ -1,0 +1,59 @@
+// Typed errors with stable string codes (as classic-level does), so callers
+// can branch on `err.code` without parsing messages.
+
+export class ResumablePipelineError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A step file failed its length, CRC, format or decode check. */
+export class CheckpointCorruptError extends ResumablePipelineError {
+  readonly file: string;
+  readonly reason: string;
+  constructor(file: string, reason: string, options?: { cause?: unknown }) {
+    super('RP_CHECKPOINT_CORRUPT', `checkpoint file ${file} is corrupt: ${reason}`, options);
+    this.file = file;
+    this.reason = reason;
+  }
+}
+
+/** Another writer (process or PipelineCheckpoint) holds the directory's lock. */
+export class CheckpointLockedError extends ResumablePipelineError {
+  readonly directory: string;
+  constructor(directory: string) {
+    super('RP_CHECKPOINT_LOCKED', `checkpoint directory ${directory} is locked by another writer`);
+    this.directory = directory;
+  }
+}
+
+/** save() of a step that already exists, without `overwrite: true`. */
+export class CheckpointExistsError extends ResumablePipelineError {
+  readonly file: string;
+  constructor(file: string) {
+    super('RP_CHECKPOINT_EXISTS', `checkpoint ${file} already exists (pass overwrite: true to replace it)`);
+    this.file = file;
+  }
+}
+
+/** restore() or metadata() of a step that has no file. */
+export class CheckpointNotFoundError extends ResumablePipelineError {
+  readonly file: string;
+  constructor(file: string) {
+    super('RP_CHECKPOINT_NOT_FOUND', `checkpoint ${file} does not exist`);
+    this.file = file;
+  }
+}
+
+/** A state that does not fit the iterator it is restored into. */
+export class IncompatibleStateError extends ResumablePipelineError {
+  /** The fields whose saved value differs from this iterator's. */
+  readonly fields: string[];
+  constructor(message: string, fields: string[] = []) {
+    super('RP_INCOMPATIBLE_STATE', message);
+    this.fields = fields;
+  }
+}
