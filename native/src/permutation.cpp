@@ -12,17 +12,34 @@
 namespace rp {
 namespace {
 
-// Round function: murmur3's fmix32 finaliser over the half-word and round key.
-// Only the low hi_bits of the result are used, so it has to fold the high
-// bits of the product back down, which fmix32's xor-shifts do.
+// The round function's output is cut to the top `hi_bits` of a 32-bit word,
+// so what it needs is for every input bit to reach the top bits: multiply
+// (low bits spread upward), xor-shift (high bits fold back down), multiply
+// again. That is murmur3's fmix32 less the steps that only serve the low
+// output bits, and keeps one round at about 10 simple ops.
 inline uint32_t round_fn(uint32_t lo, uint32_t rk) {
-  uint32_t h = lo ^ rk;
-  h ^= h >> 16;
-  h *= 0x85ebca6bu;
-  h ^= h >> 13;
+  uint32_t h = (lo ^ rk) * 0x85ebca6bu;
+  h ^= h >> 15;
   h *= 0xc2b2ae35u;
-  h ^= h >> 16;
   return h;
+}
+
+// Field geometry for one Permutation, hoisted out of the per-index loops.
+struct Geometry {
+  int hi_bits;     // width of the field F masks, the new low field
+  int lo_bits;     // width of the field F reads, moved to the top
+  int out_shift;   // 32 - hi_bits: takes F's top hi_bits bits
+  uint32_t lo_mask;
+};
+
+// One Feistel round: (hi | lo) -> (lo | hi ^ F(lo)). Invertible for any field
+// widths (lo gives F back), so repeating the same formula, even though the
+// fields shift meaning between rounds, stays a bijection. Widths are at most
+// 16 and hi_bits >= 1 here, so every shift is in [1, 31].
+inline uint32_t feistel_round(uint32_t x, uint32_t rk, const Geometry& g) {
+  const uint32_t hi = x >> g.lo_bits;
+  const uint32_t lo = x & g.lo_mask;
+  return (lo << g.hi_bits) | (hi ^ (round_fn(lo, rk) >> g.out_shift));
 }
 
 // Smallest b with 2^b >= n, for n in [1, 2^32]. Sizing from n - 1 or from
@@ -31,6 +48,63 @@ int domain_bits(uint64_t n) {
   int b = 0;
   while ((uint64_t{1} << b) < n) ++b;
   return b;
+}
+
+// Indices handled per block in fill(): all get one pass in a branch-free loop
+// (independent lanes the CPU can overlap), then the few that landed >= n are
+// compacted and walked again, instead of a data-dependent branch per index.
+constexpr size_t kBlock = 256;
+
+// xs[j] = one pass over xs[j], for j < len. A plain loop with no branches,
+// which compilers vectorise; it is instantiated twice below, for baseline
+// x86-64 (SSE2, where 32-bit lane multiplies are emulated) and for AVX2.
+#if defined(__GNUC__) || defined(__clang__)
+#define RP_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define RP_ALWAYS_INLINE inline
+#endif
+
+RP_ALWAYS_INLINE void encrypt_block_impl(uint32_t* xs, size_t len,
+                                         const uint32_t* rk,
+                                         const Geometry& g) {
+  for (size_t j = 0; j < len; ++j) {
+    uint32_t x = xs[j];
+    for (int r = 0; r < Permutation::kRounds; ++r) {
+      x = feistel_round(x, rk[r], g);
+    }
+    xs[j] = x;
+  }
+}
+
+using BlockFn = void (*)(uint32_t*, size_t, const uint32_t*, const Geometry&);
+
+void encrypt_block_generic(uint32_t* xs, size_t len, const uint32_t* rk,
+                           const Geometry& g) {
+  encrypt_block_impl(xs, len, rk, g);
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+__attribute__((target("avx2"))) void encrypt_block_avx2(uint32_t* xs,
+                                                        size_t len,
+                                                        const uint32_t* rk,
+                                                        const Geometry& g) {
+  encrypt_block_impl(xs, len, rk, g);
+}
+#endif
+
+BlockFn pick_block_fn() {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2")) return encrypt_block_avx2;
+#endif
+  return encrypt_block_generic;
+}
+
+// Chosen once; both variants compute identical values.
+void encrypt_block(uint32_t* xs, size_t len, const uint32_t* rk,
+                   const Geometry& g) {
+  static const BlockFn fn = pick_block_fn();
+  fn(xs, len, rk, g);
 }
 
 }  // namespace
@@ -46,21 +120,12 @@ Permutation::Permutation(Key key, uint64_t n) : n_(n) {
   random_bits(key, round_keys_, kRounds);
 }
 
-// One pass over [0, 2^bits). Each round maps (hi | lo) to (lo | hi ^ F(lo)):
-// the old low field moves to the top and the old high field, masked by F,
-// fills the bottom. That is invertible for any field widths (lo gives F back),
-// so the same formula every round stays a bijection even though the widths
-// of the fields swap meaning. Widths are at most 16, so no shift reaches 32.
+// One pass over [0, 2^bits). For n = 1 (bits 0) the domain is {0}.
 uint32_t Permutation::encrypt(uint32_t x) const {
-  const int hi_bits = hi_bits_;
-  const int lo_bits = bits_ - hi_bits_;
-  const uint32_t hi_mask = (uint32_t{1} << hi_bits) - 1;
-  const uint32_t lo_mask = (uint32_t{1} << lo_bits) - 1;
-  for (int r = 0; r < kRounds; ++r) {
-    const uint32_t hi = x >> lo_bits;
-    const uint32_t lo = x & lo_mask;
-    x = (lo << hi_bits) | ((hi ^ round_fn(lo, round_keys_[r])) & hi_mask);
-  }
+  if (bits_ == 0) return 0;
+  const Geometry g{hi_bits_, bits_ - hi_bits_, 32 - hi_bits_,
+                   (uint32_t{1} << (bits_ - hi_bits_)) - 1};
+  for (int r = 0; r < kRounds; ++r) x = feistel_round(x, round_keys_[r], g);
   return x;
 }
 
@@ -85,13 +150,49 @@ void Permutation::fill(uint64_t start, uint32_t* out, size_t count) const {
                             ") is out of range for size " +
                             std::to_string(n_));
   }
+  if (bits_ == 0) {
+    for (size_t j = 0; j < count; ++j) out[j] = 0;
+    return;
+  }
+  const Geometry g{hi_bits_, bits_ - hi_bits_, 32 - hi_bits_,
+                   (uint32_t{1} << (bits_ - hi_bits_)) - 1};
+  uint32_t rk[kRounds];
+  for (int r = 0; r < kRounds; ++r) rk[r] = round_keys_[r];
   const uint64_t n = n_;
-  for (size_t j = 0; j < count; ++j) {
-    uint32_t x = static_cast<uint32_t>(start + j);
-    do {
-      x = encrypt(x);
-    } while (x >= n);
-    out[j] = x;
+  // Domain values that may be too big: only possible when n < 2^bits.
+  const bool walks = n < (uint64_t{1} << bits_);
+
+  // Per block: one vectorised pass over all indices, then the values that
+  // landed >= n are packed (position, value) and walked again, a packed,
+  // vectorised pass at a time, until none is left. About half the lanes walk
+  // when n is just over a power of two, so the walk must be as fast as the
+  // first pass.
+  uint32_t pos[kBlock];
+  uint32_t val[kBlock];
+  for (size_t base = 0; base < count; base += kBlock) {
+    const size_t len = count - base < kBlock ? count - base : kBlock;
+    uint32_t* o = out + base;
+    const uint32_t first = static_cast<uint32_t>(start + base);
+    for (size_t j = 0; j < len; ++j) o[j] = first + static_cast<uint32_t>(j);
+    encrypt_block(o, len, rk, g);
+    if (!walks) continue;
+    size_t m = 0;
+    for (size_t j = 0; j < len; ++j) {  // branch-free packing
+      pos[m] = static_cast<uint32_t>(j);
+      val[m] = o[j];
+      m += o[j] >= n;
+    }
+    while (m > 0) {
+      encrypt_block(val, m, rk, g);
+      size_t keep = 0;
+      for (size_t k = 0; k < m; ++k) {
+        o[pos[k]] = val[k];
+        pos[keep] = pos[k];
+        val[keep] = val[k];
+        keep += val[k] >= n;
+      }
+      m = keep;
+    }
   }
 }
 
