@@ -98,6 +98,13 @@ inline int run_all() {
     }                                                                     \
   } while (0)
 
+// CHECK with a message built from the caller's values (any std::string).
+#define CHECK_MSG(cond, msg)                                                  \
+  do {                                                                    \
+    if (!(cond))                                                          \
+      ::rp_test::fail(__FILE__, __LINE__, std::string(#cond ": ") + (msg));  \
+  } while (0)
+
 // Passes when `expr` throws `exc_type`; reports anything else.
 #define CHECK_THROWS(exc_type, expr)                                      \
   do {                                                                    \
