@@ -1,8 +1,8 @@
 // Keyed shuffle without an O(n) table: an unbalanced Feistel network over the
-// smallest power-of-two domain holding n, plus cycle-walking (re-encrypting
-// until the value lands below n). Since the domain is < 2n (for n > 32), the
-// expected walk is under 2 passes, and any index's image costs O(1) with no
-// shared state.
+// smallest power-of-two domain holding n (but at least 64, see
+// kMinDomainBits), plus cycle-walking (re-encrypting until the value lands
+// below n). Since the domain is < 2n for n > 32, the expected walk is under 2
+// passes, and any index's image costs O(1) with no shared state.
 #include "rp/permutation.h"
 
 #include <stdexcept>
@@ -63,8 +63,9 @@ int domain_bits(uint64_t n) {
 }
 
 // Indices handled per block in fill(): all get one pass in a branch-free loop
-// (independent lanes the CPU can overlap), then the few that landed >= n are
-// compacted and walked again, instead of a data-dependent branch per index.
+// (independent lanes the CPU can overlap or vectorise), then those that landed
+// >= n are compacted and walked again, instead of a data-dependent branch per
+// index.
 constexpr size_t kBlock = 256;
 
 // xs[j] = one pass over xs[j], for j < len. A plain loop with no branches,

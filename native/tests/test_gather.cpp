@@ -34,19 +34,25 @@ std::vector<uint32_t> make_indices(size_t count, size_t rows, uint32_t seed) {
 
 // Gathers and compares against a byte-by-byte reference; also checks the
 // guard bytes past the end of dst are untouched.
+// dst_offset and src_offset shift the buffers off their allocator alignment.
 bool gather_matches(size_t rows, size_t row_bytes, size_t count,
-                    rp::ThreadPool* pool) {
-  auto src = make_src(rows, row_bytes);
+                    rp::ThreadPool* pool, size_t dst_offset = 0,
+                    size_t src_offset = 0) {
+  auto src_buf = make_src(rows * row_bytes + src_offset, 1);
+  const uint8_t* src = src_buf.data() + src_offset;
   auto idx = make_indices(count, rows, static_cast<uint32_t>(row_bytes + count));
   const size_t guard = 16;
-  std::vector<uint8_t> dst(count * row_bytes + guard, 0xEE);
-  rp::gather_rows(src.data(), rows, row_bytes, idx.data(), count, dst.data(),
-                  pool);
+  std::vector<uint8_t> dst_buf(dst_offset + count * row_bytes + guard, 0xEE);
+  uint8_t* dst = dst_buf.data() + dst_offset;
+  rp::gather_rows(src, rows, row_bytes, idx.data(), count, dst, pool);
   for (size_t j = 0; j < count; ++j) {
-    if (std::memcmp(dst.data() + j * row_bytes,
-                    src.data() + size_t{idx[j]} * row_bytes, row_bytes) != 0) {
+    if (std::memcmp(dst + j * row_bytes, src + size_t{idx[j]} * row_bytes,
+                    row_bytes) != 0) {
       return false;
     }
+  }
+  for (size_t g = 0; g < dst_offset; ++g) {
+    if (dst_buf[g] != 0xEE) return false;
   }
   for (size_t g = 0; g < guard; ++g) {
     if (dst[count * row_bytes + g] != 0xEE) return false;
@@ -83,6 +89,21 @@ TEST(big_batch_parallel) {
   CHECK(gather_matches(100000, 4, 200000, &pool));
   CHECK(gather_matches(100000, 3, 200000, &pool));
   CHECK(gather_matches(1000, 1000, 3000, &rp::ThreadPool::shared()));
+}
+
+TEST(big_batch_streaming_paths) {
+  // Batches >= 1 MiB take the streaming-store path when dst is 16-byte
+  // aligned and rows are a multiple of 16 bytes; check that path and each
+  // reason to fall back, serial and pooled.
+  rp::ThreadPool pool(3);
+  for (rp::ThreadPool* p : {static_cast<rp::ThreadPool*>(nullptr), &pool}) {
+    CHECK(gather_matches(4000, 1024, 1500, p));        // stream, fixed size
+    CHECK(gather_matches(4000, 48, 40000, p));         // stream, generic size
+    CHECK(gather_matches(4000, 1024, 1500, p, 16, 3)); // aligned dst, odd src
+    CHECK(gather_matches(4000, 1024, 1500, p, 1));     // unaligned dst
+    CHECK(gather_matches(4000, 1000, 1500, p));        // row not 16-multiple
+    CHECK(gather_matches(4000, 20000, 64, p, 32));     // big generic rows
+  }
 }
 
 TEST(duplicate_and_boundary_indices) {

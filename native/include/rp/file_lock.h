@@ -12,7 +12,7 @@ namespace rp {
 // (ENOENT directory, EACCES, EROFS, ...). The descriptor is O_CLOEXEC.
 int try_lock_file(const std::string& path);
 
-// Releases the lock and closes fd.
+// Releases the lock and closes fd; ignores errors (safe from finalizers). POSIX only.
 void unlock_file(int fd);
 
 }  // namespace rp

@@ -1,5 +1,9 @@
 // A keyed bijection on [0, n) with O(1) memory: a Feistel cipher over the
-// smallest power-of-two domain >= n, with cycle-walking back into [0, n).
+// smallest power-of-two domain >= max(n, 64), with cycle-walking back into
+// [0, n). The floor of 64 exists because Feistel rounds over <= 8 elements are
+// affine over GF(2) and visibly biased. Prefer fill() for ranges: it runs
+// blocks of indices side by side (one index is a dependent chain of rounds).
+// Round keys come from random_bits(key, kRounds): give it a key of its own.
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -20,12 +20,13 @@ std::array<uint32_t, 2> threefry2x32(Key key, uint32_t c0, uint32_t c1);
 Key key_from_seed(uint64_t seed);
 
 // JAX's split: hashes iota(2*num) and returns num keys in out[0..num).
+// Counters are 32-bit: num < 2^31 (JAX changes construction beyond that).
 void split(Key key, size_t num, Key* out);
 
 // JAX's fold_in: a new key from key and a 32-bit datum.
 Key fold_in(Key key, uint32_t data);
 
-// JAX's random_bits for 32-bit words: count words from iota(count).
+// JAX's random_bits for 32-bit words: count words from iota(count), count < 2^32.
 void random_bits(Key key, uint32_t* out, size_t count);
 
 }  // namespace rp
