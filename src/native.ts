@@ -76,7 +76,7 @@ function load(root: string): NativeBinding {
       `${PACKAGE_NAME}: the native addon ${path} does not load: ${reason}. ` +
         (isLocalBuild
           ? 'It is a local build and takes precedence over the prebuild: rebuild it, or delete it to use the prebuild. '
-          : 'The prebuild needs glibc and a libstdc++ at least as new as those it was built with. ') +
+          : 'A prebuild fails to load where the C/C++ runtime (glibc, libstdc++) is older than on the build machine. ') +
         howToBuild,
       { cause },
     );
