@@ -24,6 +24,7 @@ prebuildify(
     strip: true,
     tagLibc: true, // glibc and musl builds differ; node-gyp-build picks by tag
     cwd: staging,
+    cache: join(staging, 'devdir'), // node-gyp's header cache; unused by cmake-js, kept out of /tmp
     out: root,
     nodeGyp: join(root, 'scripts', 'prebuild-node-gyp.mjs'),
   },
