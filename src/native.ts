@@ -46,19 +46,39 @@ export function packageRoot(): string {
 let binding: NativeBinding | undefined;
 
 export function native(): NativeBinding {
-  if (binding === undefined) {
-    const root = packageRoot();
-    try {
-      binding = nodeGypBuild(root) as NativeBinding;
-    } catch (cause) {
-      throw new Error(
-        `${PACKAGE_NAME}: could not load the native addon. Tried ${join(root, 'build/Release')} ` +
-          `(a local build) and ${join(root, 'prebuilds', `${process.platform}-${process.arch}`)} ` +
-          `(prebuilds). To build from source (needs CMake and a C++17 compiler), run ` +
-          `"npx cmake-js rebuild" in ${root}, or reinstall with npm_config_build_from_source=true.`,
-        { cause },
-      );
-    }
-  }
+  binding ??= load(packageRoot());
   return binding;
+}
+
+/** node-gyp-build takes the first addon it finds: build/Release, build/Debug, then the prebuild. */
+function load(root: string): NativeBinding {
+  const howToBuild =
+    'To build it from source (needs CMake >= 3.16 and a C++17 compiler), run "npx cmake-js rebuild" in ' +
+    `${root}, or "npm rebuild ${PACKAGE_NAME}" with the environment variable npm_config_build_from_source=true.`;
+  let path: string;
+  try {
+    path = nodeGypBuild.resolve(root);
+  } catch (cause) {
+    const prebuilds = join(root, 'prebuilds', `${process.platform}-${process.arch}`);
+    throw new Error(
+      `${PACKAGE_NAME}: no native addon for ${process.platform}-${process.arch}. Tried a local build in ` +
+        `${join(root, 'build', 'Release')} and ${join(root, 'build', 'Debug')}, then a prebuild in ${prebuilds} ` +
+        `(none matches this platform, architecture and libc). ${howToBuild}`,
+      { cause },
+    );
+  }
+  try {
+    return nodeGypBuild(root) as NativeBinding;
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    const isLocalBuild = path.startsWith(join(root, 'build'));
+    throw new Error(
+      `${PACKAGE_NAME}: the native addon ${path} does not load: ${reason}. ` +
+        (isLocalBuild
+          ? 'It is a local build and takes precedence over the prebuild: rebuild it, or delete it to use the prebuild. '
+          : 'A prebuild fails to load where the C/C++ runtime (glibc, libstdc++) is older than on the build machine. ') +
+        howToBuild,
+      { cause },
+    );
+  }
 }
