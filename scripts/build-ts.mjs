@@ -20,5 +20,8 @@ writeFileSync(
   join(dist, 'esm/index.mjs'),
   `import cjs from '../cjs/index.js';\nexport const { ${names.join(', ')} } = cjs;\nexport default cjs;\n`,
 );
-writeFileSync(join(dist, 'esm/index.d.mts'), `export * from '../cjs/index.js';\n`);
+writeFileSync(
+  join(dist, 'esm/index.d.mts'),
+  `import * as cjs from '../cjs/index.js';\nexport * from '../cjs/index.js';\nexport default cjs;\n`,
+);
 console.log(`dist/: CommonJS build and ESM entry (${names.length} exports)`);
