@@ -39,7 +39,7 @@ describe('DataLoader order', () => {
           again.close();
         }
       }),
-      { numRuns: 150 },
+      { numRuns: 300 },
     );
   });
 
@@ -75,7 +75,7 @@ describe('DataLoader order', () => {
           expect(counts[0]![e]).toBe(Math.ceil(kept / S));
         }
       }),
-      { numRuns: 100 },
+      { numRuns: 200 },
     );
   });
 

@@ -135,3 +135,28 @@ export function expectedBytes(c: LoaderCase, epoch: number, indices: number[], k
   }
   return serializeBatch(batch);
 }
+
+/** JSON for a case (a bigint seed becomes "123n"). */
+export function caseToJson(c: LoaderCase): string {
+  return JSON.stringify(c, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v === Infinity ? 'Infinity' : v));
+}
+
+export function caseFromJson(text: string): LoaderCase {
+  return JSON.parse(text, (_k, v: unknown) => {
+    if (v === 'Infinity') return Infinity;
+    if (typeof v === 'string' && /^\d+n$/.test(v)) return BigInt(v.slice(0, -1));
+    return v;
+  }) as LoaderCase;
+}
+
+/** Length-prefixed concatenation of serialised batches. */
+export function frames(values: unknown[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const v of values) {
+    const bytes = serializeBatch(v);
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(bytes.length);
+    parts.push(len, bytes);
+  }
+  return Buffer.concat(parts);
+}
