@@ -1,7 +1,9 @@
 // new MappedFile(path): byteLength, and slice(offset, length) -> an external
-// ArrayBuffer over that range (zero-copy; it keeps the mapping alive). Node
-// caps external ArrayBuffers at 4 GiB; a prefetch queue reads a mapping of
-// any size through MappedFileOf().
+// ArrayBuffer over that range: a private copy-on-write mapping (zero-copy
+// until written; a write changes only the process's copy, never the file, and
+// cannot fault like a write to the read-only mapping would). Node caps
+// external ArrayBuffers at 4 GiB; a prefetch queue reads the read-only mapping
+// of any size through MappedFileOf().
 #include "mapped_file.h"
 
 #include <system_error>
@@ -54,10 +56,26 @@ class MappedFileWrap : public Napi::ObjectWrap<MappedFileWrap> {
                           " exceeds the 4 GiB an external ArrayBuffer can hold");
     }
     if (length == 0) return Napi::ArrayBuffer::New(env, 0);
-    auto* keep = new std::shared_ptr<rp::MappedFile>(file_);
-    return Napi::ArrayBuffer::New(
-        env, const_cast<uint8_t*>(file_->data()) + offset, static_cast<size_t>(length),
-        [](Napi::Env, void*, std::shared_ptr<rp::MappedFile>* hint) { delete hint; }, keep);
+    rp::PrivateMapping view;
+    try {
+      view = file_->map_private(offset, static_cast<size_t>(length));
+    } catch (const std::system_error& e) {
+      throw Napi::Error::New(env, e.what());
+    }
+    auto* hint = new rp::PrivateMapping(view);
+    try {
+      return Napi::ArrayBuffer::New(
+          env, view.data, static_cast<size_t>(length),
+          [](Napi::Env, void*, rp::PrivateMapping* m) {
+            rp::PrivateMapping::unmap(*m);
+            delete m;
+          },
+          hint);
+    } catch (...) {
+      rp::PrivateMapping::unmap(view);
+      delete hint;
+      throw;
+    }
   }
 
   std::shared_ptr<rp::MappedFile> file_;

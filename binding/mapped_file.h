@@ -1,7 +1,6 @@
 // The MappedFile class: a read-only mapping of a whole file (the core's
-// rp::MappedFile), shared with whatever still reads it: ArrayBuffers over
-// parts of it and prefetch queues each hold a reference, so the mapping
-// lives until the last of them is gone.
+// rp::MappedFile), shared with the prefetch queues that read it, so the
+// mapping lives until the last of them is gone.
 #pragma once
 #include <napi.h>
 

@@ -1,5 +1,4 @@
-// mmap of a whole file. The descriptor is closed right after mapping: the
-// mapping keeps its own reference to the file.
+// mmap of a whole file, plus private copy-on-write views of parts of it.
 #include "rp/mapped_file.h"
 
 #include <fcntl.h>
@@ -8,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <stdexcept>
 #include <system_error>
 #include <utility>
 
@@ -20,58 +20,81 @@ namespace {
 
 }  // namespace
 
-MappedFile::MappedFile(const std::string& path) {
-  int fd;
+void PrivateMapping::unmap(const PrivateMapping& m) {
+  if (m.base != nullptr && m.mapped != 0) ::munmap(m.base, m.mapped);
+}
+
+MappedFile::MappedFile(const std::string& path) : path_(path) {
   do {
-    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  } while (fd < 0 && errno == EINTR);
-  if (fd < 0) fail(errno, path);
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  } while (fd_ < 0 && errno == EINTR);
+  if (fd_ < 0) fail(errno, path);
 
   struct stat st;
-  if (::fstat(fd, &st) != 0) {
+  if (::fstat(fd_, &st) != 0) {
     const int err = errno;
-    ::close(fd);
+    reset();
     fail(err, path);
   }
   if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
+    reset();
     fail(S_ISDIR(st.st_mode) ? EISDIR : EINVAL, path);
   }
   const size_t size = static_cast<size_t>(st.st_size);
-  if (size == 0) {  // mmap rejects a zero length
-    ::close(fd);
-    return;
+  if (size == 0) return;  // mmap rejects a zero length
+  void* p = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd_, 0);
+  if (p == MAP_FAILED) {
+    const int err = errno;
+    reset();
+    fail(err, path);
   }
-  void* p = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
-  const int err = errno;
-  ::close(fd);
-  if (p == MAP_FAILED) fail(err, path);
   data_ = static_cast<const uint8_t*>(p);
   size_ = size;
 }
 
-MappedFile::~MappedFile() { unmap(data_, size_); }
+MappedFile::~MappedFile() { reset(); }
+
+void MappedFile::reset() noexcept {
+  if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
+  if (fd_ >= 0) ::close(fd_);
+  data_ = nullptr;
+  size_ = 0;
+  fd_ = -1;
+}
 
 MappedFile::MappedFile(MappedFile&& other) noexcept
-    : data_(std::exchange(other.data_, nullptr)),
-      size_(std::exchange(other.size_, 0)) {}
+    : fd_(std::exchange(other.fd_, -1)),
+      data_(std::exchange(other.data_, nullptr)),
+      size_(std::exchange(other.size_, 0)),
+      path_(std::move(other.path_)) {}
 
 MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
   if (this != &other) {
-    unmap(data_, size_);
+    reset();
+    fd_ = std::exchange(other.fd_, -1);
     data_ = std::exchange(other.data_, nullptr);
     size_ = std::exchange(other.size_, 0);
+    path_ = std::move(other.path_);
   }
   return *this;
 }
 
-const uint8_t* MappedFile::release() {
-  size_ = 0;
-  return std::exchange(data_, nullptr);
-}
-
-void MappedFile::unmap(const void* data, size_t size) {
-  if (data != nullptr && size != 0) ::munmap(const_cast<void*>(data), size);
+PrivateMapping MappedFile::map_private(uint64_t offset, size_t length) const {
+  if (length == 0 || offset > size_ || length > size_ - offset) {
+    throw std::out_of_range("private view [" + std::to_string(offset) + ", +" +
+                            std::to_string(length) + ") is outside " + path_ + " (" +
+                            std::to_string(size_) + " bytes)");
+  }
+  const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  const uint64_t start = offset / page * page;
+  const size_t mapped = static_cast<size_t>(offset - start) + length;
+  void* p = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd_, static_cast<off_t>(start));
+  if (p == MAP_FAILED) fail(errno, path_);
+  PrivateMapping m;
+  m.base = p;
+  m.mapped = mapped;
+  m.data = static_cast<uint8_t*>(p) + (offset - start);
+  return m;
 }
 
 }  // namespace rp

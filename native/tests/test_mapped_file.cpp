@@ -86,7 +86,7 @@ TEST(errors_name_the_path) {
   rmdir(dir.c_str());
 }
 
-TEST(move_and_release) {
+TEST(move_semantics) {
   const std::string dir = temp_dir();
   REQUIRE(!dir.empty());
   const std::string path = dir + "/m.bin";
@@ -101,11 +101,32 @@ TEST(move_and_release) {
   c = std::move(b);  // unmaps c's own mapping first
   CHECK(c.data() == p);
   CHECK_EQ(c.size(), size_t{5000});
-  const size_t size = c.size();
-  const uint8_t* q = c.release();
-  CHECK(c.data() == nullptr);
-  CHECK_EQ(q[4999], uint8_t{0xAB});
-  rp::MappedFile::unmap(q, size);
+  CHECK_EQ(c.data()[4999], uint8_t{0xAB});
+  std::remove(path.c_str());
+  rmdir(dir.c_str());
+}
+
+TEST(private_views_are_copy_on_write) {
+  const std::string dir = temp_dir();
+  REQUIRE(!dir.empty());
+  const std::string path = dir + "/cow.bin";
+  std::vector<uint8_t> bytes(3 * 4096 + 123);
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(i % 251);
+  write_file(path, bytes);
+  rp::MappedFile f(path);
+  // An offset that is not page-aligned, spanning pages.
+  rp::PrivateMapping v = f.map_private(4000, 5000);
+  CHECK(std::memcmp(v.data, bytes.data() + 4000, 5000) == 0);
+  v.data[0] = 0xFF;  // writable, and private
+  v.data[4999] = 0xEE;
+  CHECK_EQ(f.data()[4000], bytes[4000]);
+  CHECK_EQ(f.data()[8999], bytes[8999]);
+  rp::PrivateMapping::unmap(v);
+  rp::MappedFile again(path);
+  CHECK(std::memcmp(again.data(), bytes.data(), bytes.size()) == 0);  // the file is unchanged
+  CHECK_THROWS(std::out_of_range, f.map_private(0, 0));
+  CHECK_THROWS(std::out_of_range, f.map_private(bytes.size() - 10, 11));
+  CHECK_THROWS(std::out_of_range, f.map_private(bytes.size() + 1, 1));
   std::remove(path.c_str());
   rmdir(dir.c_str());
 }
