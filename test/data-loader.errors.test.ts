@@ -18,11 +18,11 @@ describe('DataLoader arguments', () => {
     [42, TypeError, /source must be .* got number 42/],
     [[1, 2, 3], TypeError, /wrap an array as \{ length: a.length, get: \(i\) => a\[i\] \}/],
     [{ length: 5 }, TypeError, /source must be/],
-    [{ length: 0, get: () => 0 }, RangeError, /source.length must be an integer in \[1, 2\^32\], got number 0 \(the source is empty\)/],
-    [{ length: 1.5, get: () => 0 }, RangeError, /source.length/],
-    [{ length: -3, get: () => 0 }, RangeError, /source.length/],
-    [{ length: 2 ** 32 + 1, get: () => 0 }, RangeError, /source.length/],
-    [{ length: '7', get: () => 0 }, RangeError, /source.length must be an integer .* got string "7"/],
+    [{ length: 0, get: (): number => 0 }, RangeError, /source.length must be an integer in \[1, 2\^32\], got number 0 \(the source is empty\)/],
+    [{ length: 1.5, get: (): number => 0 }, RangeError, /source.length/],
+    [{ length: -3, get: (): number => 0 }, RangeError, /source.length/],
+    [{ length: 2 ** 32 + 1, get: (): number => 0 }, RangeError, /source.length/],
+    [{ length: '7', get: (): number => 0 }, RangeError, /source.length must be an integer .* got string "7"/],
   ])('rejects source %o', (source, type, message) => {
     expect(() => loaderOf({ batchSize: 2 }, source)).toThrow(type);
     expect(() => loaderOf({ batchSize: 2 }, source)).toThrow(message);
@@ -91,7 +91,7 @@ describe('DataLoader arguments', () => {
       [{ epoch: { data: f, shape: [12] } }, TypeError, /"epoch" cannot be a column name/],
       [{ indices: { data: f, shape: [12] } }, TypeError, /"indices" cannot be a column name/],
       [
-        { x: { data: new Float32Array(new ArrayBuffer(48, { maxByteLength: 96 } as never)), shape: [12] } },
+        { x: { data: new Float32Array(new (ArrayBuffer as unknown as new (n: number, o: object) => ArrayBuffer)(48, { maxByteLength: 96 })), shape: [12] } },
         TypeError,
         /columns.x.data must not use a resizable or growable buffer/,
       ],
@@ -234,7 +234,13 @@ describe('DataLoader iteration protocol', () => {
 
   it('keeps the batch when get() throws', () => {
     let broken = true;
-    const source = { length: 9, get: (i: number) => { if (broken && i === 4) throw new Error('bad record'); return i; } };
+    const source = {
+      length: 9,
+      get: (i: number): number => {
+        if (broken && i === 4) throw new Error('bad record');
+        return i;
+      },
+    };
     const loader = new DataLoader(source, { batchSize: 9, shuffle: false });
     expect(() => loader.next()).toThrow('bad record');
     expect(loader.getState()).toMatchObject({ epoch: 0, position: 0 });

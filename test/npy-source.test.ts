@@ -61,12 +61,12 @@ describe('NpySource', () => {
     const y = Int32Array.from({ length: 10 }, (_, i) => -i);
     const px = writeNpy(file('x'), x, { descr: '<f4', shape: [10, 4] });
     const py = writeNpy(file('y'), y, { descr: '<i4', shape: [10] });
-    const source = NpySource.open({ x: px, y: py });
+    const source = NpySource.open<{ x: Float32Array; y: Int32Array }>({ x: px, y: py });
     expect(source.columns.map((c) => [c.name, c.dtype, c.rowShape])).toEqual([
       ['x', 'float32', [4]],
       ['y', 'int32', []],
     ]);
-    expect(Array.from(source.array('y'))).toEqual(Array.from(y));
+    expect(Array.from(source.array('y') as Int32Array)).toEqual(Array.from(y));
     const [batch] = [...new DataLoader(source, { batchSize: 10, shuffle: false })];
     expect(Array.from(batch!.x)).toEqual(Array.from(x));
     expect(Array.from(batch!.y)).toEqual(Array.from(y));
@@ -78,10 +78,10 @@ describe('NpySource', () => {
   it('gives views that can be written without touching the file (copy-on-write)', () => {
     const data = Uint8Array.from({ length: 100 }, (_, i) => i);
     const path = writeNpy(file(), data, { descr: '|u1', shape: [100] });
-    const source = NpySource.open(path);
+    const source = NpySource.open<Uint8Array>(path);
     const view = source.array() as Uint8Array;
     view.fill(7); // must neither crash (read-only pages) nor change the file
-    expect(Array.from(NpySource.open(path).array())).toEqual(Array.from(data));
+    expect(Array.from(NpySource.open(path).array() as Uint8Array)).toEqual(Array.from(data));
     const [batch] = [...new DataLoader(source, { batchSize: 100, shuffle: false })];
     expect(Array.from(batch!.data)).toEqual(Array.from(data));
   });
@@ -89,7 +89,7 @@ describe('NpySource', () => {
   it('accepts Fortran order where it does not change the layout', () => {
     const data = Float64Array.from({ length: 8 }, (_, i) => i);
     const one = writeNpy(file(), data, { descr: '<f8', shape: [8], fortranOrder: true });
-    expect(Array.from(NpySource.open(one).array())).toEqual(Array.from(data));
+    expect(Array.from(NpySource.open(one).array() as Float64Array)).toEqual(Array.from(data));
     const column = writeNpy(file(), data, { descr: '<f8', shape: [8, 1], fortranOrder: true });
     expect(NpySource.open(column).columns[0]!.rowShape).toEqual([1]);
   });
@@ -108,7 +108,7 @@ describe('NpySource', () => {
     } finally {
       closeSync(fd);
     }
-    const source = NpySource.open(path);
+    const source = NpySource.open<Float64Array>(path);
     expect(source.length).toBe(n);
     expect(() => source.array()).toThrow(/more than a 4 GiB view can show/);
     const loader = new DataLoader(source, { batchSize: 3, shuffle: false });

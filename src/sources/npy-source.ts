@@ -39,10 +39,14 @@ export class NpySource<C extends Columns = Columns> extends ColumnSource<C> {
 
   /**
    * Maps one .npy file (its batches have one column, `data`), or a map of
-   * column name → .npy file, whose first dimensions must agree.
+   * column name → .npy file, whose first dimensions must agree. The dtypes
+   * are known only at run time; name the column types as a type argument
+   * (e.g. `NpySource.open<{ x: Float32Array }>({ x: 'x.npy' })`) to get them
+   * in the batch type.
    */
-  static open(path: string): NpySource<{ data: TypedArray }>;
+  static open<T extends TypedArray = TypedArray>(path: string): NpySource<{ data: T }>;
   static open<K extends string>(paths: Record<K, string>): NpySource<Record<K, TypedArray>>;
+  static open<C extends Columns>(paths: { [K in keyof C]: string }): NpySource<C>;
   static open(paths: string | Record<string, string>): NpySource {
     let entries: [string, unknown][];
     if (typeof paths === 'string') {
