@@ -4,7 +4,10 @@
 // caller's fresh one in its place. Per-batch scalars travel through a
 // caller-owned Float64Array (`info`) instead of a new object:
 //   [0] epoch  [1] rows  [2] start position  [3] epoch after  [4] position after
-//   [5] [6] batch key words  [7 + c] byte offset of column c (indices are at 0)
+//   [5] [6] batch key words  [7] the block's byte offset in the returned buffer
+//   [8 + c] byte offset of column c within the block (indices are at 0)
+// A block may be part of a larger ArrayBuffer (the caller packs small blocks
+// into one buffer); it is lent as (buffer, offset).
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -19,7 +22,7 @@
 namespace rpb {
 namespace {
 
-constexpr size_t kInfoColumns = 7;
+constexpr size_t kInfoColumns = 8;
 constexpr uint64_t kMaxSafe = (uint64_t{1} << 53) - 1;
 constexpr uint64_t kMaxPrefetch = 1024;
 constexpr uint64_t kMaxShards = uint64_t{1} << 20;
@@ -157,7 +160,7 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
     for (size_t s = 0; s < rp::Prefetcher::slots_for_depth(config.depth); ++s) {
       Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, block);
       blocks.push_back(static_cast<uint8_t*>(ab.Data()));
-      slots_.push_back(Napi::Persistent(ab));
+      slots_.push_back(Slot{Napi::Persistent(ab), 0});
     }
     columns_ = config.columns.size();
     prefetcher_ = std::make_unique<rp::Prefetcher>(*schedule, std::move(config), std::move(blocks),
@@ -193,8 +196,10 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
     if (!prefetcher_) throw Napi::Error::New(env, "the prefetch queue is closed");
   }
 
-  // take(info: Float64Array, fresh: ArrayBuffer) -> ArrayBuffer | null.
+  // take(info: Float64Array, fresh: ArrayBuffer, freshOffset) -> ArrayBuffer | null.
   // Blocks until the next batch is ready; null at the end of the schedule.
+  // The block at [freshOffset, freshOffset + blockBytes) of fresh is lent in
+  // place of the one returned; the caller must not touch it until then.
   Napi::Value Take(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     CheckOpen(env);
@@ -210,18 +215,26 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
       ThrowRange(env, "fresh must be an attached ArrayBuffer of at least " +
                           std::to_string(block_bytes_) + " bytes");
     }
+    const size_t fresh_offset = static_cast<size_t>(
+        IntegerArg(info, 2, "freshOffset", 0, fresh.ByteLength() - block_bytes_));
+    if (fresh_offset % rp::BatchLayout::kAlign != 0) {
+      ThrowRange(env, "freshOffset must be a multiple of " + std::to_string(rp::BatchLayout::kAlign));
+    }
     for (size_t c = 0; c < buffers_.size(); ++c) {
       if (buffers_[c].Value().IsDetached()) {
         ThrowType(env, "a source column's ArrayBuffer was detached while the loader used it");
       }
     }
+    uint8_t* replacement = static_cast<uint8_t*>(fresh.Data()) + fresh_offset;
     rp::PreparedBatch b;
     try {
-      b = prefetcher_->take();
+      b = prefetcher_->take(replacement);
     } catch (const std::out_of_range& e) {
       ThrowRange(env, e.what());
     }
     if (b.end) return env.Null();
+    // From here on the prefetcher may write into the replacement: `fresh` is
+    // kept alive by this call's arguments until the slot's reference holds it.
     double* out = reinterpret_cast<double*>(Bytes(info_ta));
     out[0] = static_cast<double>(b.step.epoch);
     out[1] = static_cast<double>(b.step.rows);
@@ -235,9 +248,11 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
       out[kInfoColumns + c] =
           static_cast<double>(layout.column_offset(static_cast<size_t>(b.step.rows), c));
     }
-    Napi::ArrayBuffer filled = slots_[b.slot].Value();
-    slots_[b.slot] = Napi::Persistent(fresh);
-    prefetcher_->refill(b.slot, static_cast<uint8_t*>(fresh.Data()));
+    Slot& slot = slots_[b.slot];
+    out[7] = static_cast<double>(slot.offset);
+    Napi::ArrayBuffer filled = slot.buffer.Value();
+    slot.buffer = Napi::Persistent(fresh);
+    slot.offset = fresh_offset;
     return filled;
   }
 
@@ -311,7 +326,11 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
   std::unique_ptr<rp::Prefetcher> prefetcher_;
   size_t block_bytes_ = 0;
   size_t columns_ = 0;
-  std::vector<Napi::Reference<Napi::ArrayBuffer>> slots_;    // the blocks, by slot
+  struct Slot {
+    Napi::Reference<Napi::ArrayBuffer> buffer;
+    size_t offset;
+  };
+  std::vector<Slot> slots_;                                  // the blocks, by slot
   std::vector<Napi::Reference<Napi::ArrayBuffer>> buffers_;  // source columns in memory
   std::vector<std::shared_ptr<rp::MappedFile>> files_;       // source columns mapped
   Napi::FunctionReference callback_;

@@ -36,8 +36,12 @@ export interface NativePrefetchQueueOptions {
 export interface NativePrefetchQueue {
   /** The size every block lent to take() must have at least. */
   readonly blockBytes: number;
-  /** The next batch's block (filled in place on C++ threads), or null at the end; blocks until ready. */
-  take(info: Float64Array, fresh: ArrayBuffer): ArrayBuffer | null;
+  /**
+   * The buffer holding the next batch's block (filled in place on C++ threads;
+   * its offset goes to info), or null at the end; blocks until ready. The
+   * block at [freshOffset, freshOffset + blockBytes) of fresh takes its place.
+   */
+  take(info: Float64Array, fresh: ArrayBuffer, freshOffset: number): ArrayBuffer | null;
   /** True if take() would not block; otherwise calls callback once when it would. */
   wait(callback: () => void): boolean;
   reset(epoch: number, position: number): void;

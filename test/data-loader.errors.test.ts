@@ -122,13 +122,13 @@ describe('DataLoader arguments', () => {
       /over the 4 GiB limit; lower batchSize/,
     );
     const q = new PrefetchQueue(base);
-    expect(() => q.take(new Float32Array(7) as never, new ArrayBuffer(q.blockBytes))).toThrow(/info must be a Float64Array of at least 7 elements/);
-    expect(() => q.take(new Float64Array(7), new ArrayBuffer(1))).toThrow(/fresh must be an attached ArrayBuffer of at least/);
-    expect(() => q.take(new Float64Array(7), 5 as never)).toThrow(/fresh must be an ArrayBuffer, got number 5/);
+    expect(() => q.take(new Float32Array(8) as never, new ArrayBuffer(q.blockBytes), 0)).toThrow(/info must be a Float64Array of at least 8 elements/);
+    expect(() => q.take(new Float64Array(8), new ArrayBuffer(1), 0)).toThrow(/fresh must be an attached ArrayBuffer of at least/);
+    expect(() => q.take(new Float64Array(8), 5 as never, 0)).toThrow(/fresh must be an ArrayBuffer, got number 5/);
     expect(() => q.reset(0, 10)).toThrow(/position must be in \[0, 9\], got 10/);
     expect(() => q.wait(5 as never)).toThrow(/callback must be a function/);
     q.close();
-    expect(() => q.take(new Float64Array(7), new ArrayBuffer(q.blockBytes))).toThrow(/the prefetch queue is closed/);
+    expect(() => q.take(new Float64Array(8), new ArrayBuffer(q.blockBytes), 0)).toThrow(/the prefetch queue is closed/);
     const { MappedFile } = native();
     expect(() => new MappedFile(5 as never)).toThrow(/path must be a string/);
   });

@@ -3,6 +3,7 @@
 // the result, never while computing indices or copying rows.
 #include "rp/prefetcher.h"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -63,6 +64,7 @@ Prefetcher::Prefetcher(BatchSchedule schedule, PrefetchConfig config,
   }
   prepared_.resize(blocks_.size());
   for (size_t s = 0; s < blocks_.size(); ++s) free_.push_back(s);
+  wake_free_ = std::max<size_t>(1, blocks_.size() / 2);
   thread_ = std::thread([this] { run(); });
 }
 
@@ -77,6 +79,10 @@ void Prefetcher::stop() {
   work_cv_.notify_all();
   ready_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+}
+
+void Prefetcher::wake_producer() {
+  if (producer_idle_) work_cv_.notify_one();
 }
 
 bool Prefetcher::can_produce() const {
@@ -98,7 +104,11 @@ void Prefetcher::signal_ready(std::unique_lock<std::mutex>& lk) {
 void Prefetcher::run() {
   std::unique_lock<std::mutex> lk(mu_);
   for (;;) {
-    work_cv_.wait(lk, [this] { return stop_ || can_produce(); });
+    if (!stop_ && !can_produce()) {
+      producer_idle_ = true;
+      work_cv_.wait(lk, [this] { return stop_ || can_produce(); });
+      producer_idle_ = false;
+    }
     if (stop_) return;
     const uint64_t gen = generation_;
     ShardStep step;
@@ -178,11 +188,11 @@ void Prefetcher::assemble(const ShardStep& step, uint8_t* block, Key* key) {
   std::memset(block + end, 0, capacity - end);
 }
 
-PreparedBatch Prefetcher::take() {
+PreparedBatch Prefetcher::take(uint8_t* replacement) {
   std::unique_lock<std::mutex> lk(mu_);
   if (ready_.empty() && !end_ready_ && !error_) {
     demand_ = true;
-    work_cv_.notify_one();
+    wake_producer();
     ready_cv_.wait(lk, [this] { return stop_ || !ready_.empty() || end_ready_ || error_; });
   }
   demand_ = false;
@@ -190,7 +200,9 @@ PreparedBatch Prefetcher::take() {
     const size_t slot = ready_.front();
     ready_.pop_front();
     PreparedBatch b = prepared_[slot];
-    blocks_[slot] = nullptr;  // out until refill()
+    blocks_[slot] = replacement;
+    free_.push_back(slot);
+    if (free_.size() >= wake_free_) wake_producer();
     return b;
   }
   if (error_) std::rethrow_exception(error_);
@@ -202,26 +214,14 @@ PreparedBatch Prefetcher::take() {
   throw std::logic_error("the prefetcher was stopped");
 }
 
-void Prefetcher::refill(size_t slot, uint8_t* block) {
-  {
-    std::lock_guard<std::mutex> lk(mu_);
-    if (slot >= blocks_.size() || blocks_[slot] != nullptr) {
-      throw std::invalid_argument("slot " + std::to_string(slot) + " is not out");
-    }
-    blocks_[slot] = block;
-    free_.push_back(slot);
-  }
-  work_cv_.notify_one();
-}
-
 bool Prefetcher::ready_or_notify(std::function<void()> on_ready) {
   {
     std::lock_guard<std::mutex> lk(mu_);
     if (!ready_.empty() || end_ready_ || error_) return true;
     on_ready_ = std::move(on_ready);
     demand_ = true;
+    wake_producer();
   }
-  work_cv_.notify_one();
   return false;
 }
 
@@ -233,9 +233,6 @@ void Prefetcher::cancel_notify() {
 void Prefetcher::reset(Cursor from) {
   {
     std::lock_guard<std::mutex> lk(mu_);
-    for (size_t s = 0; s < blocks_.size(); ++s) {
-      if (blocks_[s] == nullptr) throw std::logic_error("reset() while a batch is out");
-    }
     ++generation_;
     for (size_t s : ready_) free_.push_back(s);
     ready_.clear();
@@ -243,8 +240,8 @@ void Prefetcher::reset(Cursor from) {
     error_ = nullptr;
     demand_ = false;
     cursor_ = from;
+    wake_producer();
   }
-  work_cv_.notify_one();
 }
 
 }  // namespace rp

@@ -104,18 +104,17 @@ TEST(matches_direct_computation_at_every_depth) {
         rp::Cursor c{0, 0};
         int batches = 0;
         for (;;) {
-          rp::PreparedBatch b = pf.take();
+          rp::PreparedBatch b = pf.take(blocks.fresh(bytes));
           if (!matches(sched, layout, src, 99, shuffle != 0, c, b)) {
             CHECK(false);
             return;
           }
           if (b.end) break;
           c = b.step.after;
-          pf.refill(b.slot, blocks.fresh(bytes));
           ++batches;
         }
         CHECK_EQ(batches, 3 * ((53 + 4 * static_cast<int>(shards) - 1) / (4 * static_cast<int>(shards))));
-        CHECK(pf.take().end);  // the end repeats
+        CHECK(pf.take(nullptr).end);  // the end repeats
       }
     }
   }
@@ -137,10 +136,9 @@ TEST(reset_discards_prefetched_batches) {
     pf.reset(from);
     rp::Cursor c = from;
     for (int i = 0; i < 5; ++i) {
-      rp::PreparedBatch b = pf.take();
+      rp::PreparedBatch b = pf.take(blocks.fresh(bytes));
       REQUIRE(matches(sched, layout, src, 7, true, c, b));
       c = b.step.after;
-      pf.refill(b.slot, blocks.fresh(bytes));
     }
     if (round % 4 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
@@ -165,15 +163,14 @@ TEST(notify_fires_once_when_ready) {
   }
   CHECK_EQ(calls.load(), 1);
   CHECK(pf.ready_or_notify([&] { calls.fetch_add(100); }));  // ready: not stored
-  rp::PreparedBatch b = pf.take();
+  rp::PreparedBatch b = pf.take(blocks.fresh(bytes));
   CHECK(!b.end);
   CHECK_EQ(b.step.rows, uint64_t{30});
-  pf.refill(b.slot, blocks.fresh(bytes));
   // The end is "ready" too.
   for (int i = 0; i < 2000 && !pf.ready_or_notify([] {}); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  CHECK(pf.take().end);
+  CHECK(pf.take(nullptr).end);
   CHECK_EQ(calls.load(), 1);
 }
 
@@ -187,13 +184,12 @@ TEST(errors_reach_the_consumer_and_reset_clears_them) {
   const size_t bytes = rp::Prefetcher::block_bytes(sched, layout);
   rp::Prefetcher pf(sched, cfg, blocks.make(2, bytes), rp::Cursor{0, 0});
   pf.reset(rp::Cursor{0, 20});  // past the end of the epoch: step_at throws
-  CHECK_THROWS(std::out_of_range, pf.take());
-  CHECK_THROWS(std::out_of_range, pf.take());  // until reset
+  CHECK_THROWS(std::out_of_range, pf.take(nullptr));
+  CHECK_THROWS(std::out_of_range, pf.take(nullptr));  // until reset
   pf.reset(rp::Cursor{1, 15});
-  rp::PreparedBatch b = pf.take();
+  rp::PreparedBatch b = pf.take(blocks.fresh(bytes));
   CHECK(matches(sched, layout, src, 0, true, rp::Cursor{1, 15}, b));
-  pf.refill(b.slot, blocks.fresh(bytes));
-  CHECK(pf.take().end);
+  CHECK(pf.take(nullptr).end);
 
   // Construction checks.
   cfg.columns = {{src.a.data(), 19, 3}};
@@ -221,16 +217,38 @@ TEST(stop_while_producing_and_large_pooled_batches) {
     rp::Prefetcher pf(sched, cfg, blocks.make(3, bytes), rp::Cursor{0, 0});
     rp::Permutation perm(rp::order_key(cfg.seed, 0), n);
     for (int i = 0; i < iter; ++i) {
-      rp::PreparedBatch b = pf.take();
+      rp::PreparedBatch b = pf.take(blocks.fresh(bytes));
       const uint32_t* idx = reinterpret_cast<const uint32_t*>(b.block);
       const uint8_t* rows = b.block + layout.column_offset(4096, 0);
       for (size_t j = 0; j < 4096; j += 511) {
         CHECK_EQ(idx[j], perm(uint64_t{4096} * static_cast<uint64_t>(i) + j));
         CHECK(std::memcmp(rows + j * 256, big.data() + size_t{idx[j]} * 256, 256) == 0);
       }
-      pf.refill(b.slot, blocks.fresh(bytes));
     }
   }  // each prefetcher is destroyed while its thread may be gathering
+}
+
+TEST(bursts_with_many_slots_keep_order) {
+  // 16 slots: the producer is woken only when 8 are free, or when the
+  // consumer waits; neither may lose or reorder a batch.
+  const Source src(200);
+  rp::BatchSchedule sched(200, 3, 2, 0, false, 4);
+  rp::PrefetchConfig cfg;
+  cfg.seed = 5;
+  cfg.columns = src.columns();
+  cfg.depth = 16;
+  rp::BatchLayout layout({3, 8});
+  Blocks blocks;
+  const size_t bytes = rp::Prefetcher::block_bytes(sched, layout);
+  rp::Prefetcher pf(sched, cfg, blocks.make(16, bytes), rp::Cursor{0, 0});
+  rp::Cursor c{0, 0};
+  for (int i = 0;; ++i) {
+    if (i % 37 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));  // let it fill up
+    rp::PreparedBatch b = pf.take(blocks.fresh(bytes));
+    REQUIRE(matches(sched, layout, src, 5, true, c, b));
+    if (b.end) break;
+    c = b.step.after;
+  }
 }
 
 RP_TEST_MAIN()

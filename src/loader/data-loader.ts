@@ -5,6 +5,7 @@
 // native/include/rp/batch_schedule.h for the exact rules). C++ threads
 // assemble batches ahead of the caller; the state counts only batches that
 // next() has returned.
+import { markAsUntransferable } from 'node:worker_threads';
 import { CheckpointableIterator } from '../iterator/checkpointable-iterator.js';
 import type { State } from '../iterator/state.js';
 import { native, type NativePrefetchQueue } from '../native.js';
@@ -16,12 +17,21 @@ import { type DataLoaderOptions, type ResolvedOptions, resolveOptions } from './
 import { type DataLoaderFingerprint, type DataLoaderState, LOADER_STATE_VERSION, parseLoaderState } from './loader-state.js';
 
 /** Slots of the info array the native queue fills per batch (binding/prefetch_queue.cpp). */
-const INFO = { epoch: 0, rows: 1, afterEpoch: 3, afterPosition: 4, key0: 5, key1: 6, columns: 7 } as const;
+const INFO = { epoch: 0, rows: 1, afterEpoch: 3, afterPosition: 4, key0: 5, key1: 6, blockOffset: 7, columns: 8 } as const;
 const MAX_RECORDS = 2 ** 32;
+/**
+ * Blocks up to this size are packed into shared slabs, so small batches do not
+ * each pay for an ArrayBuffer allocation (as Buffer's pool does). Batches in a
+ * slab never overlap, but share `.buffer`; a slab lives while any of its
+ * batches does, so at most SLAB_BYTES / SLAB_MAX_BLOCK (16) times a batch's size.
+ */
+const SLAB_BYTES = 64 * 1024;
+const SLAB_MAX_BLOCK = 4 * 1024;
 
 /** A batch taken from the queue but not yet returned (map or get may throw). */
 interface Taken {
   readonly buffer: ArrayBuffer;
+  readonly offset: number;
   readonly epoch: number;
   readonly rows: number;
   readonly afterEpoch: number;
@@ -44,6 +54,8 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
   private readonly queue: NativePrefetchQueue;
   private readonly info: Float64Array;
   private readonly blockBytes: number;
+  private slab: ArrayBuffer | undefined;
+  private slabUsed = 0;
   /** Column offsets are a function of the row count: kept for the last count seen. */
   private offsetRows = -1;
   private offsets: number[] = [];
@@ -186,8 +198,7 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
     let taken = this.taken;
     if (taken === undefined) {
       const info = this.info;
-      // The block is lent to the C++ threads uninitialised; they write every byte.
-      const buffer = this.queue.take(info, Buffer.allocUnsafeSlow(this.blockBytes).buffer as ArrayBuffer);
+      const buffer = this.lendBlock(info);
       if (buffer === null) return DONE;
       const rows = info[INFO.rows]!;
       if (rows !== this.offsetRows) {
@@ -196,6 +207,7 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
       }
       taken = {
         buffer,
+        offset: info[INFO.blockOffset]!,
         epoch: info[INFO.epoch]!,
         rows,
         afterEpoch: info[INFO.afterEpoch]!,
@@ -212,8 +224,26 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
     return { done: false, value };
   }
 
+  /**
+   * Takes the next batch's block, lending the queue a new one in its place
+   * (uninitialised: the C++ threads write every byte of it).
+   */
+  private lendBlock(info: Float64Array): ArrayBuffer | null {
+    const size = this.blockBytes;
+    if (size > SLAB_MAX_BLOCK) return this.queue.take(info, Buffer.allocUnsafeSlow(size).buffer as ArrayBuffer, 0);
+    if (this.slab === undefined || this.slabUsed + size > SLAB_BYTES) {
+      this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES).buffer as ArrayBuffer;
+      // Transferring a slab to a worker would pull it from under the C++ threads.
+      markAsUntransferable(this.slab);
+      this.slabUsed = 0;
+    }
+    const buffer = this.queue.take(info, this.slab, this.slabUsed);
+    if (buffer !== null) this.slabUsed += size; // not lent at the end of the run
+    return buffer;
+  }
+
   private build(t: Taken): T {
-    const indices = new Uint32Array(t.buffer, 0, t.rows);
+    const indices = new Uint32Array(t.buffer, t.offset, t.rows);
     let batch: Record<string, unknown>;
     if (this.columns !== undefined) {
       if (t.rows !== this.offsetRows) throw new Error('internal: column offsets out of date');
@@ -221,7 +251,7 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
       const columns = this.columns;
       for (let c = 0; c < columns.length; c++) {
         const col = columns[c]!;
-        batch[col.name] = new col.type(t.buffer, this.offsets[c]!, t.rows * col.rowLength);
+        batch[col.name] = new col.type(t.buffer, t.offset + this.offsets[c]!, t.rows * col.rowLength);
       }
       batch.epoch = t.epoch;
       batch.indices = indices;

@@ -5,8 +5,13 @@
 //
 // Blocks are memory the owner lends to the prefetcher (the Node binding lends
 // JavaScript ArrayBuffers, so a finished batch is handed over without a copy).
-// There is one slot per block; a slot is free, being filled, ready, or out
-// (taken by the consumer until refill() lends it a new block).
+// There is one slot per block; a slot is free, being filled or ready. take()
+// hands a ready slot's block to the consumer and lends the slot the block the
+// consumer passes in, in one step.
+//
+// Waking a thread costs a system call, so the consumer wakes the producer only
+// when it has to wait, or once half the slots are free (the producer then
+// fills them in one go).
 #pragma once
 #include <condition_variable>
 #include <cstddef>
@@ -87,14 +92,13 @@ class Prefetcher {
   const BatchSchedule& schedule() const { return schedule_; }
   const BatchLayout& layout() const { return layout_; }
 
-  // The next batch, in schedule order; blocks until it is ready. Its slot is
-  // out until refill(). At the end of the schedule it returns end = true (and
-  // keeps doing so). Rethrows an error the background thread hit, until
-  // reset().
-  PreparedBatch take();
-
-  // Lends `block` to a slot that take() handed out.
-  void refill(size_t slot, uint8_t* block);
+  // The next batch, in schedule order; blocks until it is ready. Its block is
+  // the consumer's from now on, and `replacement` (block_bytes() bytes, valid
+  // until it is handed back or the prefetcher is destroyed) takes its place.
+  // At the end of the schedule it returns end = true (and keeps doing so),
+  // and replacement stays the caller's. Rethrows an error the background
+  // thread hit, until reset().
+  PreparedBatch take(uint8_t* replacement);
 
   // True when take() would not block. Otherwise stores on_ready (replacing
   // any stored one), which the background thread calls once, without locks
@@ -103,7 +107,7 @@ class Prefetcher {
   void cancel_notify();
 
   // Drops every prepared batch and continues from `from`. A batch in the
-  // making is discarded when it completes. No slot may be out.
+  // making is discarded when it completes.
   void reset(Cursor from);
 
   // Ends the background thread (waits for a batch in the making). Idempotent.
@@ -112,6 +116,7 @@ class Prefetcher {
  private:
   void run();
   bool can_produce() const;
+  void wake_producer();  // with mu_ held
   // Wakes the consumer and calls on_ready (unlocking around it).
   void signal_ready(std::unique_lock<std::mutex>& lk);
   void assemble(const ShardStep& step, uint8_t* block, Key* key);
@@ -132,6 +137,8 @@ class Prefetcher {
   Cursor cursor_;                     // where production continues
   uint64_t generation_ = 0;           // bumped by reset()
   bool demand_ = false;               // the consumer is waiting
+  bool producer_idle_ = false;        // the producer waits on work_cv_
+  size_t wake_free_ = 1;              // free slots that make waking it worth it
   bool stop_ = false;
   std::function<void()> on_ready_;
 
