@@ -302,24 +302,33 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
     return info.Env().Undefined();
   }
 
-  void Shutdown() {
+  // Also runs from the destructor, possibly while the environment shuts down
+  // (a worker being terminated), when Node-API calls can fail: nothing here
+  // may throw.
+  void Shutdown() noexcept {
     if (prefetcher_) {
       prefetcher_->stop();  // no producer calls after this
       prefetcher_.reset();
     }
     if (signal_alive_) {
-      if (waiting_) {
-        waiting_ = false;
-        signal_.Unref(Env());
-      }
       channel_->owner = nullptr;
       signal_alive_ = false;
+      if (waiting_) {
+        waiting_ = false;
+        try {
+          signal_.Unref(Env());
+        } catch (...) {
+        }
+      }
       signal_.Release();
     }
     channel_ = nullptr;
-    callback_.Reset();
-    slots_.clear();
-    buffers_.clear();
+    try {
+      callback_.Reset();
+      slots_.clear();
+      buffers_.clear();
+    } catch (...) {
+    }
     files_.clear();
   }
 
@@ -342,7 +351,16 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
 
 void CallJs(Napi::Env env, Napi::Function, Channel* channel, void*) {
   if (env == nullptr || channel == nullptr || channel->owner == nullptr) return;
-  channel->owner->OnReady(env);
+  try {
+    channel->owner->OnReady(env);
+  } catch (const Napi::Error& e) {
+    // The callback threw, or the environment is shutting down (a terminated
+    // worker): hand the error back to JavaScript if it can still take it.
+    try {
+      e.ThrowAsJavaScriptException();
+    } catch (...) {
+    }
+  }
 }
 
 }  // namespace

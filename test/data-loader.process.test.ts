@@ -74,6 +74,13 @@ describe('DataLoader across processes', () => {
     }
   });
 
+  it('survives worker threads that are terminated mid-run', async () => {
+    const r = await runChild('test/fixtures/loader-workers.ts', []);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('ok');
+  });
+
   it('keeps RSS flat over a virtual source of 10^9 records, with a state of a few dozen bytes', async () => {
     const r = await runChild('test/fixtures/loader-memory.ts', ['30000'], ['--expose-gc']);
     expect(r.stderr).toBe('');
