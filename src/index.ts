@@ -9,4 +9,4 @@ export { DataLoader, type DataLoaderOptions, type DataLoaderState, type DataLoad
 export type { BatchInfo, BatchOf, ColumnBatch, MapContext, RecordBatch } from './loader/batch.js';
 export { ArraySource, type ArrayColumnInfo, type ColumnSpec } from './sources/array-source.js';
 export { NpySource, type NpyColumnInfo } from './sources/npy-source.js';
-export { ColumnSource, type ColumnInfo, type Columns, type Dtype, type RandomAccessSource } from './sources/source.js';
+export type { ColumnInfo, Columns, ColumnSource, Dtype, RandomAccessSource } from './sources/source.js';

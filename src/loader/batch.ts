@@ -22,8 +22,10 @@ export type BatchOf<S> = S extends ColumnSource<infer C> ? ColumnBatch<C> : S ex
 /** What map() gets besides the batch. */
 export interface MapContext {
   /**
-   * A key derived from (seed, epoch, first record index) alone, so random
-   * augmentation gives the same result after a resume, with nothing saved.
+   * A key derived from (seed, epoch, first record index) alone (n stands in
+   * for the first record of an empty batch), so random augmentation gives the
+   * same result after a resume, with nothing saved. Derive per-record keys
+   * with random.split(key, n) or random.foldIn(key, j).
    */
   readonly key: Key;
   readonly epoch: number;

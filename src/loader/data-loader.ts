@@ -10,7 +10,7 @@ import { CheckpointableIterator } from '../iterator/checkpointable-iterator.js';
 import type { State } from '../iterator/state.js';
 import { native, type NativePrefetchQueue } from '../native.js';
 import { Key } from '../random/key.js';
-import { ColumnSource, type ColumnStorage, type RandomAccessSource } from '../sources/source.js';
+import { ColumnSource, type ColumnStorage, type Columns, type RandomAccessSource } from '../sources/source.js';
 import { describe } from '../validate.js';
 import type { BatchOf, MapContext } from './batch.js';
 import { type DataLoaderOptions, type ResolvedOptions, resolveOptions } from './loader-options.js';
@@ -40,13 +40,13 @@ interface Taken {
   readonly key1: number;
 }
 
-type AnySource = ColumnSource<any> | RandomAccessSource<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type AnySource = ColumnSource<Columns> | RandomAccessSource<unknown>;
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
 export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends CheckpointableIterator<T> {
-  /** The source's record count. */
-  readonly length: number;
+  /** The source's record count (n). */
+  readonly numRecords: number;
   private readonly options: ResolvedOptions;
   private readonly fingerprint: DataLoaderFingerprint;
   private readonly columns: readonly ColumnStorage[] | undefined;
@@ -85,7 +85,7 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
           (Array.isArray(source) ? ' (wrap an array as { length: a.length, get: (i) => a[i] })' : ''),
       );
     }
-    this.length = n;
+    this.numRecords = n;
     this.options = resolveOptions(options, n);
     const { batchSize, shuffle, seed, dropRemainder } = this.options;
     this.fingerprint = Object.freeze({ n, seed, batchSize, shuffle, dropRemainder });
@@ -108,7 +108,7 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
   }
 
   /** The next batch; waits (blocking) if the C++ threads have not finished it yet. */
-  next(): IteratorResult<T> {
+  next(): IteratorResult<T, undefined> {
     if (this.asyncPending > 0) {
       throw new Error('next() called while a nextAsync() is pending; use one kind of iteration at a time');
     }
@@ -116,7 +116,7 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
   }
 
   /** The next batch, without blocking the event loop while it is assembled. */
-  nextAsync(): Promise<IteratorResult<T>> {
+  nextAsync(): Promise<IteratorResult<T, undefined>> {
     this.asyncPending++;
     const run = this.asyncTail.then(() => this.whenReady()).then(() => this.step());
     this.asyncTail = run.then(
@@ -129,7 +129,7 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
   }
 
   /** `for await (const batch of loader)`; shares the loader's position, like the sync form. */
-  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
+  [Symbol.asyncIterator](): AsyncIterableIterator<T> & { next(): Promise<IteratorResult<T, undefined>> } {
     return {
       next: () => this.nextAsync(),
       [Symbol.asyncIterator]() {
@@ -193,7 +193,7 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
     });
   }
 
-  private step(): IteratorResult<T> {
+  private step(): IteratorResult<T, undefined> {
     this.checkOpen();
     let taken = this.taken;
     if (taken === undefined) {
