@@ -22,8 +22,9 @@ const MAX_RECORDS = 2 ** 32;
 /**
  * Blocks up to this size are packed into shared slabs, so small batches do not
  * each pay for an ArrayBuffer allocation (as Buffer's pool does). Batches in a
- * slab never overlap, but share `.buffer`; a slab lives while any of its
- * batches does, so at most SLAB_BYTES / SLAB_MAX_BLOCK (16) times a batch's size.
+ * slab never overlap, but share `.buffer` (use the views, not the buffer); a
+ * slab lives while any of its batches does, so at most SLAB_BYTES /
+ * SLAB_MAX_BLOCK (16) times a batch's size.
  */
 const SLAB_BYTES = 64 * 1024;
 const SLAB_MAX_BLOCK = 4 * 1024;
@@ -232,7 +233,8 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
     const size = this.blockBytes;
     if (size > SLAB_MAX_BLOCK) return this.queue.take(info, Buffer.allocUnsafeSlow(size).buffer as ArrayBuffer, 0);
     if (this.slab === undefined || this.slabUsed + size > SLAB_BYTES) {
-      this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES).buffer as ArrayBuffer;
+      // Zeroed: its unlent tail is visible through earlier batches' `.buffer`.
+      this.slab = Buffer.alloc(SLAB_BYTES).buffer as ArrayBuffer;
       // Transferring a slab to a worker would pull it from under the C++ threads.
       markAsUntransferable(this.slab);
       this.slabUsed = 0;
