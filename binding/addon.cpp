@@ -7,6 +7,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   rpb::InitGather(env, exports);
   rpb::InitCrc32c(env, exports);
   rpb::InitFileLock(env, exports);
+  rpb::InitMappedFile(env, exports);
+  rpb::InitPrefetchQueue(env, exports);
   return exports;
 }
 

@@ -8,4 +8,6 @@ void InitPermutation(Napi::Env env, Napi::Object exports);
 void InitGather(Napi::Env env, Napi::Object exports);
 void InitCrc32c(Napi::Env env, Napi::Object exports);
 void InitFileLock(Napi::Env env, Napi::Object exports);
+void InitMappedFile(Napi::Env env, Napi::Object exports);
+void InitPrefetchQueue(Napi::Env env, Napi::Object exports);
 }  // namespace rpb

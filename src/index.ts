@@ -5,3 +5,8 @@ export { CheckpointableIterator } from './iterator/checkpointable-iterator.js';
 export type { Checkpointable, State } from './iterator/state.js';
 export * from './checkpoint/index.js';
 export * from './errors.js';
+export { DataLoader, type DataLoaderOptions, type DataLoaderState, type DataLoaderFingerprint } from './loader/data-loader.js';
+export type { BatchInfo, BatchOf, ColumnBatch, MapContext, RecordBatch } from './loader/batch.js';
+export { ArraySource, type ArrayColumnInfo, type ColumnSpec } from './sources/array-source.js';
+export { NpySource, type NpyColumnInfo } from './sources/npy-source.js';
+export type { ColumnInfo, Columns, ColumnSource, Dtype, RandomAccessSource } from './sources/source.js';

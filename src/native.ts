@@ -5,8 +5,53 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import nodeGypBuild from 'node-gyp-build';
 
+/** A read-only mapping of a whole file (binding/mapped_file.cpp). */
+export interface NativeMappedFile {
+  readonly byteLength: number;
+  /** A zero-copy ArrayBuffer over [offset, offset + length) (at most 4 GiB); it keeps the mapping alive. */
+  slice(offset: number, length: number): ArrayBuffer;
+}
+
+/** How the prefetch queue reads one column: memory it is given, or part of a mapping. */
+export type NativeColumn =
+  | { data: ArrayBufferView; rowBytes: number }
+  | { file: NativeMappedFile; offset: number; rows: number; rowBytes: number };
+
+export interface NativePrefetchQueueOptions {
+  n: number;
+  batchSize: number;
+  shardCount: number;
+  shardIndex: number;
+  dropRemainder: boolean;
+  numEpochs: number;
+  seed: bigint;
+  shuffle: boolean;
+  prefetch: number;
+  columns: NativeColumn[];
+  epoch: number;
+  position: number;
+}
+
+/** The DataLoader's native half (binding/prefetch_queue.cpp). */
+export interface NativePrefetchQueue {
+  /** The size every block lent to take() must have at least. */
+  readonly blockBytes: number;
+  /**
+   * The buffer holding the next batch's block (filled in place on C++ threads;
+   * its offset goes to info), or null at the end; blocks until ready. The
+   * block at [freshOffset, freshOffset + blockBytes) of fresh takes its place.
+   */
+  take(info: Float64Array, fresh: ArrayBuffer, freshOffset: number): ArrayBuffer | null;
+  /** True if take() would not block; otherwise calls callback once when it would. */
+  wait(callback: () => void): boolean;
+  reset(epoch: number, position: number): void;
+  close(): void;
+}
+
 /** The functions binding/ exports; each validates its own arguments. */
 export interface NativeBinding {
+  MappedFile: new (path: string) => NativeMappedFile;
+  PrefetchQueue: new (options: NativePrefetchQueueOptions) => NativePrefetchQueue;
   threefry2x32(key: Uint32Array, counter: Uint32Array): Uint32Array;
   keyFromSeed(seed: bigint): Uint32Array;
   split(key: Uint32Array, num: number): Uint32Array;

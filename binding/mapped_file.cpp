@@ -1,0 +1,97 @@
+// new MappedFile(path): byteLength, and slice(offset, length) -> an external
+// ArrayBuffer over that range: a private copy-on-write mapping (zero-copy
+// until written; a write changes only the process's copy, never the file, and
+// cannot fault like a write to the read-only mapping would). Node caps
+// external ArrayBuffers at 4 GiB; a prefetch queue reads the read-only mapping
+// of any size through MappedFileOf().
+#include "mapped_file.h"
+
+#include <system_error>
+
+#include "args.h"
+#include "modules.h"
+
+namespace rpb {
+namespace {
+
+// Marks objects made by this class, so MappedFileOf never unwraps a stranger.
+constexpr napi_type_tag kMappedFileTag = {0x7c1e5a0d93b24f61ULL, 0xa4f0c2b8d35e9e17ULL};
+
+constexpr uint64_t kMaxExternal = uint64_t{1} << 32;  // Node 20's Buffer limit
+
+class MappedFileWrap : public Napi::ObjectWrap<MappedFileWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "MappedFile",
+                       {InstanceAccessor<&MappedFileWrap::ByteLength>("byteLength"),
+                        InstanceMethod<&MappedFileWrap::Slice>("slice")});
+  }
+
+  explicit MappedFileWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<MappedFileWrap>(info) {
+    std::string path = StringArg(info, 0, "path");
+    try {
+      file_ = std::make_shared<rp::MappedFile>(path);
+    } catch (const std::system_error& e) {
+      Napi::Error err = Napi::Error::New(info.Env(), e.what());
+      err.Set("errno", Napi::Number::New(info.Env(), e.code().value()));
+      throw err;
+    }
+    info.This().As<Napi::Object>().TypeTag(&kMappedFileTag);
+  }
+
+  std::shared_ptr<rp::MappedFile> file() const { return file_; }
+
+ private:
+  Napi::Value ByteLength(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(file_->size()));
+  }
+
+  Napi::Value Slice(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const uint64_t size = file_->size();
+    uint64_t offset = IntegerArg(info, 0, "offset", 0, size);
+    uint64_t length = IntegerArg(info, 1, "length", 0, size - offset);
+    if (length > kMaxExternal) {
+      ThrowRange(env, "length " + std::to_string(length) +
+                          " exceeds the 4 GiB an external ArrayBuffer can hold");
+    }
+    if (length == 0) return Napi::ArrayBuffer::New(env, 0);
+    rp::PrivateMapping view;
+    try {
+      view = file_->map_private(offset, static_cast<size_t>(length));
+    } catch (const std::system_error& e) {
+      throw Napi::Error::New(env, e.what());
+    }
+    auto* hint = new rp::PrivateMapping(view);
+    try {
+      return Napi::ArrayBuffer::New(
+          env, view.data, static_cast<size_t>(length),
+          [](Napi::Env, void*, rp::PrivateMapping* m) {
+            rp::PrivateMapping::unmap(*m);
+            delete m;
+          },
+          hint);
+    } catch (...) {
+      rp::PrivateMapping::unmap(view);
+      delete hint;
+      throw;
+    }
+  }
+
+  std::shared_ptr<rp::MappedFile> file_;
+};
+
+}  // namespace
+
+std::shared_ptr<rp::MappedFile> MappedFileOf(const Napi::Value& value) {
+  if (!value.IsObject()) return nullptr;
+  Napi::Object obj = value.As<Napi::Object>();
+  if (!obj.CheckTypeTag(&kMappedFileTag)) return nullptr;
+  return MappedFileWrap::Unwrap(obj)->file();
+}
+
+void InitMappedFile(Napi::Env env, Napi::Object exports) {
+  exports.Set("MappedFile", MappedFileWrap::Define(env));
+}
+
+}  // namespace rpb

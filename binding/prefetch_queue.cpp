@@ -1,0 +1,372 @@
+// PrefetchQueue: the DataLoader's native half. It owns an rp::Prefetcher and
+// lends it JavaScript ArrayBuffers as blocks, so a prepared batch is handed to
+// JavaScript as is (no copy): take() returns the filled buffer and lends the
+// caller's fresh one in its place. Per-batch scalars travel through a
+// caller-owned Float64Array (`info`) instead of a new object:
+//   [0] epoch  [1] rows  [2] start position  [3] epoch after  [4] position after
+//   [5] [6] batch key words  [7] the block's byte offset in the returned buffer
+//   [8 + c] byte offset of column c within the block (indices are at 0)
+// A block may be part of a larger ArrayBuffer (the caller packs small blocks
+// into one buffer); it is lent as (buffer, offset).
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "args.h"
+#include "mapped_file.h"
+#include "modules.h"
+#include "rp/prefetcher.h"
+#include "rp/thread_pool.h"
+
+namespace rpb {
+namespace {
+
+constexpr size_t kInfoColumns = 8;
+constexpr uint64_t kMaxSafe = (uint64_t{1} << 53) - 1;
+constexpr uint64_t kMaxPrefetch = 1024;
+constexpr uint64_t kMaxShards = uint64_t{1} << 20;
+
+// Field checks for the options object; messages name "options.<field>".
+uint64_t IntegerField(Napi::Object obj, const std::string& name, uint64_t min, uint64_t max) {
+  Napi::Env env = obj.Env();
+  Napi::Value v = obj.Get(name.substr(name.rfind('.') + 1));
+  if (!v.IsNumber()) ThrowType(env, name + " must be a number, got " + Describe(v));
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d) || std::floor(d) != d || d < static_cast<double>(min) ||
+      d > static_cast<double>(max)) {
+    ThrowRange(env, name + " must be an integer in [" + std::to_string(min) + ", " +
+                        std::to_string(max) + "], got " + v.ToString().Utf8Value());
+  }
+  return static_cast<uint64_t>(d);
+}
+
+bool BoolField(Napi::Object obj, const std::string& name) {
+  Napi::Value v = obj.Get(name.substr(name.rfind('.') + 1));
+  if (!v.IsBoolean()) ThrowType(obj.Env(), name + " must be a boolean, got " + Describe(v));
+  return v.As<Napi::Boolean>().Value();
+}
+
+class PrefetchQueue;
+
+// The thread-safe function's context. It outlives the queue when the queue
+// goes first (owner becomes null), and is freed by the function's finalizer.
+struct Channel {
+  PrefetchQueue* owner;
+};
+
+void CallJs(Napi::Env env, Napi::Function, Channel* channel, void*);
+using ReadySignal = Napi::TypedThreadSafeFunction<Channel, void, CallJs>;
+
+class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "PrefetchQueue",
+                       {InstanceAccessor<&PrefetchQueue::BlockBytes>("blockBytes"),
+                        InstanceMethod<&PrefetchQueue::Take>("take"),
+                        InstanceMethod<&PrefetchQueue::Wait>("wait"),
+                        InstanceMethod<&PrefetchQueue::Reset>("reset"),
+                        InstanceMethod<&PrefetchQueue::Close>("close")});
+  }
+
+  explicit PrefetchQueue(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PrefetchQueue>(info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsObject()) ThrowType(env, "options must be an object, got " + Describe(info[0]));
+    Napi::Object o = info[0].As<Napi::Object>();
+
+    const uint64_t n = IntegerField(o, "options.n", 1, rp::BatchSchedule::kMaxRecords);
+    const uint64_t batch = IntegerField(o, "options.batchSize", 1, rp::BatchSchedule::kMaxRecords);
+    const uint64_t shards = IntegerField(o, "options.shardCount", 1, kMaxShards);
+    const uint64_t shard = IntegerField(o, "options.shardIndex", 0, shards - 1);
+    const bool drop = BoolField(o, "options.dropRemainder");
+    uint64_t epochs = rp::BatchSchedule::kForever;
+    Napi::Value ne = o.Get("numEpochs");
+    if (!(ne.IsNumber() && std::isinf(ne.As<Napi::Number>().DoubleValue()) &&
+          ne.As<Napi::Number>().DoubleValue() > 0)) {
+      epochs = IntegerField(o, "options.numEpochs", 1, kMaxSafe);
+    }
+    Napi::Value seed_v = o.Get("seed");
+    if (!seed_v.IsBigInt()) ThrowType(env, "options.seed must be a bigint, got " + Describe(seed_v));
+    bool lossless = false;
+    const uint64_t seed = seed_v.As<Napi::BigInt>().Uint64Value(&lossless);
+    if (!lossless) ThrowRange(env, "options.seed must be in [0, 2^64)");
+    const bool shuffle = BoolField(o, "options.shuffle");
+    const uint64_t depth = IntegerField(o, "options.prefetch", 0, kMaxPrefetch);
+    const uint64_t epoch = IntegerField(o, "options.epoch", 0, kMaxSafe);
+    const uint64_t position = IntegerField(o, "options.position", 0, n - 1);
+
+    std::unique_ptr<rp::BatchSchedule> schedule;
+    try {
+      schedule = std::make_unique<rp::BatchSchedule>(n, batch, shards, shard, drop, epochs);
+    } catch (const std::invalid_argument& e) {
+      ThrowRange(env, e.what());
+    }
+
+    rp::PrefetchConfig config;
+    config.seed = seed;
+    config.shuffle = shuffle;
+    config.depth = static_cast<size_t>(depth);
+    config.pool = &rp::ThreadPool::shared();
+    Napi::Value cols_v = o.Get("columns");
+    if (!cols_v.IsArray()) ThrowType(env, "options.columns must be an array, got " + Describe(cols_v));
+    Napi::Array cols = cols_v.As<Napi::Array>();
+    std::vector<size_t> row_bytes;
+    for (uint32_t i = 0; i < cols.Length(); ++i) {
+      const std::string name = "options.columns[" + std::to_string(i) + "]";
+      Napi::Value cv = cols.Get(i);
+      if (!cv.IsObject()) ThrowType(env, name + " must be an object, got " + Describe(cv));
+      Napi::Object c = cv.As<Napi::Object>();
+      const uint64_t rb = IntegerField(c, name + ".rowBytes", 1, uint64_t{1} << 40);
+      rp::SourceColumn col;
+      col.row_bytes = static_cast<size_t>(rb);
+      Napi::Value data = c.Get("data");
+      if (data.IsTypedArray()) {
+        Napi::TypedArray ta = data.As<Napi::TypedArray>();
+        Napi::ArrayBuffer ab = ta.ArrayBuffer();
+        if (ab.IsDetached()) ThrowType(env, name + ".data is backed by a detached ArrayBuffer");
+        col.data = Bytes(ta);
+        col.rows = ta.ByteLength() / rb;
+        buffers_.push_back(Napi::Persistent(ab));
+      } else if (auto file = MappedFileOf(c.Get("file"))) {
+        const uint64_t offset = IntegerField(c, name + ".offset", 0, file->size());
+        const uint64_t rows = IntegerField(c, name + ".rows", 0, kMaxSafe);
+        if (rows > (file->size() - offset) / rb) {
+          ThrowRange(env, name + ": " + std::to_string(rows) + " rows of " + std::to_string(rb) +
+                              " bytes do not fit in the mapping after offset " +
+                              std::to_string(offset));
+        }
+        col.data = file->data() + offset;
+        col.rows = rows;
+        files_.push_back(std::move(file));
+      } else {
+        ThrowType(env, name + " must have a TypedArray `data` or a MappedFile `file`");
+      }
+      if (col.rows < n) {
+        ThrowRange(env, name + " has " + std::to_string(col.rows) + " rows, fewer than n = " +
+                            std::to_string(n));
+      }
+      config.columns.push_back(col);
+      row_bytes.push_back(col.row_bytes);
+    }
+
+    const rp::BatchLayout layout(row_bytes);
+    const size_t block = rp::Prefetcher::block_bytes(*schedule, layout);
+    if (block > (uint64_t{1} << 32)) {
+      ThrowRange(env, "a batch of " + std::to_string(batch) + " rows takes " +
+                          std::to_string(block) + " bytes, over the 4 GiB limit; lower batchSize");
+    }
+    block_bytes_ = block;
+    std::vector<uint8_t*> blocks;
+    for (size_t s = 0; s < rp::Prefetcher::slots_for_depth(config.depth); ++s) {
+      Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, block);
+      blocks.push_back(static_cast<uint8_t*>(ab.Data()));
+      slots_.push_back(Slot{Napi::Persistent(ab), 0});
+    }
+    columns_ = config.columns.size();
+    prefetcher_ = std::make_unique<rp::Prefetcher>(*schedule, std::move(config), std::move(blocks),
+                                                   rp::Cursor{epoch, position});
+  }
+
+  ~PrefetchQueue() override { Shutdown(); }
+
+  // The thread-safe function is going away (released, or the environment is
+  // shutting down): no more calls through it.
+  void SignalFinalized() {
+    if (prefetcher_) prefetcher_->stop();
+    signal_alive_ = false;
+  }
+
+  void OnReady(Napi::Env env) {
+    if (waiting_) {
+      waiting_ = false;
+      signal_.Unref(env);
+    }
+    if (callback_.IsEmpty()) return;
+    Napi::Function cb = callback_.Value();
+    callback_.Reset();
+    cb.Call({});
+  }
+
+ private:
+  Napi::Value BlockBytes(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(block_bytes_));
+  }
+
+  void CheckOpen(Napi::Env env) const {
+    if (!prefetcher_) throw Napi::Error::New(env, "the prefetch queue is closed");
+  }
+
+  // take(info: Float64Array, fresh: ArrayBuffer, freshOffset) -> ArrayBuffer | null.
+  // Blocks until the next batch is ready; null at the end of the schedule.
+  // The block at [freshOffset, freshOffset + blockBytes) of fresh is lent in
+  // place of the one returned; the caller must not touch it until then.
+  Napi::Value Take(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckOpen(env);
+    Napi::TypedArray info_ta = TypedArrayArg(info, 0, "info");
+    if (info_ta.TypedArrayType() != napi_float64_array ||
+        info_ta.ElementLength() < kInfoColumns + columns_) {
+      ThrowType(env, "info must be a Float64Array of at least " +
+                         std::to_string(kInfoColumns + columns_) + " elements");
+    }
+    if (!info[1].IsArrayBuffer()) ThrowType(env, "fresh must be an ArrayBuffer, got " + Describe(info[1]));
+    Napi::ArrayBuffer fresh = info[1].As<Napi::ArrayBuffer>();
+    if (fresh.IsDetached() || fresh.ByteLength() < block_bytes_) {
+      ThrowRange(env, "fresh must be an attached ArrayBuffer of at least " +
+                          std::to_string(block_bytes_) + " bytes");
+    }
+    const size_t fresh_offset = static_cast<size_t>(
+        IntegerArg(info, 2, "freshOffset", 0, fresh.ByteLength() - block_bytes_));
+    if (fresh_offset % rp::BatchLayout::kAlign != 0) {
+      ThrowRange(env, "freshOffset must be a multiple of " + std::to_string(rp::BatchLayout::kAlign));
+    }
+    for (size_t c = 0; c < buffers_.size(); ++c) {
+      if (buffers_[c].Value().IsDetached()) {
+        ThrowType(env, "a source column's ArrayBuffer was detached while the loader used it");
+      }
+    }
+    uint8_t* replacement = static_cast<uint8_t*>(fresh.Data()) + fresh_offset;
+    rp::PreparedBatch b;
+    try {
+      b = prefetcher_->take(replacement);
+    } catch (const std::out_of_range& e) {
+      ThrowRange(env, e.what());
+    }
+    if (b.end) return env.Null();
+    // From here on the prefetcher may write into the replacement: `fresh` is
+    // kept alive by this call's arguments until the slot's reference holds it.
+    double* out = reinterpret_cast<double*>(Bytes(info_ta));
+    out[0] = static_cast<double>(b.step.epoch);
+    out[1] = static_cast<double>(b.step.rows);
+    out[2] = static_cast<double>(b.step.start);
+    out[3] = static_cast<double>(b.step.after.epoch);
+    out[4] = static_cast<double>(b.step.after.position);
+    out[5] = b.key.k0;
+    out[6] = b.key.k1;
+    const rp::BatchLayout& layout = prefetcher_->layout();
+    for (size_t c = 0; c < columns_; ++c) {
+      out[kInfoColumns + c] =
+          static_cast<double>(layout.column_offset(static_cast<size_t>(b.step.rows), c));
+    }
+    Slot& slot = slots_[b.slot];
+    out[7] = static_cast<double>(slot.offset);
+    Napi::ArrayBuffer filled = slot.buffer.Value();
+    slot.buffer = Napi::Persistent(fresh);
+    slot.offset = fresh_offset;
+    return filled;
+  }
+
+  // wait(callback) -> true if take() would not block; otherwise calls
+  // callback() (once, on this thread) when it would, and returns false.
+  Napi::Value Wait(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckOpen(env);
+    if (!info[0].IsFunction()) ThrowType(env, "callback must be a function, got " + Describe(info[0]));
+    if (!callback_.IsEmpty()) throw Napi::Error::New(env, "a wait() is already pending");
+    if (!signal_alive_ && channel_ == nullptr) {
+      channel_ = new Channel{this};
+      signal_ = ReadySignal::New(env, "resumable-pipeline:prefetch", 0, 1, channel_,
+                                 [](Napi::Env, void*, Channel* ch) {
+                                   if (ch->owner != nullptr) ch->owner->SignalFinalized();
+                                   delete ch;
+                                 });
+      signal_alive_ = true;
+      signal_.Unref(env);
+    }
+    if (!signal_alive_) throw Napi::Error::New(env, "the prefetch queue is shutting down");
+    ReadySignal signal = signal_;
+    if (prefetcher_->ready_or_notify([signal] { signal.NonBlockingCall(); })) {
+      return Napi::Boolean::New(env, true);
+    }
+    callback_ = Napi::Persistent(info[0].As<Napi::Function>());
+    if (!waiting_) {
+      waiting_ = true;
+      signal_.Ref(env);  // keep the process alive while a batch is awaited
+    }
+    return Napi::Boolean::New(env, false);
+  }
+
+  // reset(epoch, position): continue from that cursor, dropping prefetched batches.
+  Napi::Value Reset(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckOpen(env);
+    if (!callback_.IsEmpty()) throw Napi::Error::New(env, "reset() while a wait() is pending");
+    const uint64_t epoch = IntegerArg(info, 0, "epoch", 0, kMaxSafe);
+    const uint64_t position = IntegerArg(info, 1, "position", 0, prefetcher_->schedule().size() - 1);
+    prefetcher_->reset(rp::Cursor{epoch, position});
+    return env.Undefined();
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    Shutdown();
+    return info.Env().Undefined();
+  }
+
+  // Also runs from the destructor, possibly while the environment shuts down
+  // (a worker being terminated), when Node-API calls can fail: nothing here
+  // may throw.
+  void Shutdown() noexcept {
+    if (prefetcher_) {
+      prefetcher_->stop();  // no producer calls after this
+      prefetcher_.reset();
+    }
+    if (signal_alive_) {
+      channel_->owner = nullptr;
+      signal_alive_ = false;
+      if (waiting_) {
+        waiting_ = false;
+        try {
+          signal_.Unref(Env());
+        } catch (...) {
+        }
+      }
+      signal_.Release();
+    }
+    channel_ = nullptr;
+    try {
+      callback_.Reset();
+      slots_.clear();
+      buffers_.clear();
+    } catch (...) {
+    }
+    files_.clear();
+  }
+
+  std::unique_ptr<rp::Prefetcher> prefetcher_;
+  size_t block_bytes_ = 0;
+  size_t columns_ = 0;
+  struct Slot {
+    Napi::Reference<Napi::ArrayBuffer> buffer;
+    size_t offset;
+  };
+  std::vector<Slot> slots_;                                  // the blocks, by slot
+  std::vector<Napi::Reference<Napi::ArrayBuffer>> buffers_;  // source columns in memory
+  std::vector<std::shared_ptr<rp::MappedFile>> files_;       // source columns mapped
+  Napi::FunctionReference callback_;
+  ReadySignal signal_;
+  Channel* channel_ = nullptr;
+  bool signal_alive_ = false;
+  bool waiting_ = false;
+};
+
+void CallJs(Napi::Env env, Napi::Function, Channel* channel, void*) {
+  if (env == nullptr || channel == nullptr || channel->owner == nullptr) return;
+  try {
+    channel->owner->OnReady(env);
+  } catch (const Napi::Error& e) {
+    // The callback threw, or the environment is shutting down (a terminated
+    // worker): hand the error back to JavaScript if it can still take it.
+    try {
+      e.ThrowAsJavaScriptException();
+    } catch (...) {
+    }
+  }
+}
+
+}  // namespace
+
+void InitPrefetchQueue(Napi::Env env, Napi::Object exports) {
+  exports.Set("PrefetchQueue", PrefetchQueue::Define(env));
+}
+
+}  // namespace rpb

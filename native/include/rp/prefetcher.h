@@ -1,0 +1,152 @@
+// Batch assembly ahead of the consumer, on a background thread: for each step
+// of a BatchSchedule it computes the records (the epoch's keyed permutation,
+// or the identity without shuffle), derives the batch key, and gathers every
+// column's rows into a block, so the consumer only has to pick batches up.
+//
+// Blocks are memory the owner lends to the prefetcher (the Node binding lends
+// JavaScript ArrayBuffers, so a finished batch is handed over without a copy).
+// There is one slot per block; a slot is free, being filled or ready. take()
+// hands a ready slot's block to the consumer and lends the slot the block the
+// consumer passes in, in one step.
+//
+// Waking a thread costs a system call, so the consumer wakes the producer only
+// when it has to wait, or once half the slots are free (the producer then
+// fills them in one go).
+#pragma once
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "rp/batch_schedule.h"
+#include "rp/permutation.h"
+#include "rp/random.h"
+
+namespace rp {
+
+class ThreadPool;
+
+// One column of the source: rows of row_bytes bytes at data (rows >= n).
+struct SourceColumn {
+  const uint8_t* data = nullptr;
+  uint64_t rows = 0;
+  size_t row_bytes = 0;
+};
+
+// Where the parts of a batch of `rows` records lie in its block: the record
+// indices (uint32) at offset 0, then each column, each start 64-byte aligned.
+class BatchLayout {
+ public:
+  static constexpr size_t kAlign = 64;
+  explicit BatchLayout(std::vector<size_t> row_bytes);
+  size_t columns() const { return row_bytes_.size(); }
+  size_t column_offset(size_t rows, size_t column) const;
+  size_t bytes(size_t rows) const;  // everything, padding included
+
+ private:
+  std::vector<size_t> row_bytes_;
+};
+
+struct PrefetchConfig {
+  uint64_t seed = 0;
+  bool shuffle = true;
+  std::vector<SourceColumn> columns;
+  // Batches prepared ahead of the consumer; 0 assembles each batch only when
+  // the consumer asks for it (still on the background thread).
+  size_t depth = 2;
+  ThreadPool* pool = nullptr;  // splits large gathers; may be null
+};
+
+struct PreparedBatch {
+  bool end = false;  // the schedule is exhausted; nothing else is set
+  size_t slot = 0;
+  uint8_t* block = nullptr;
+  ShardStep step;
+  Key key;  // batch_key(seed, epoch, first record)
+};
+
+class Prefetcher {
+ public:
+  // How many blocks (slots) a prefetcher of this depth takes.
+  static size_t slots_for_depth(size_t depth) { return depth == 0 ? 1 : depth; }
+
+  // blocks: slots_for_depth(config.depth) blocks of at least block_bytes()
+  // bytes each, which must stay valid until the slot is refilled or the
+  // prefetcher is destroyed. Starts producing from `start` at once.
+  Prefetcher(BatchSchedule schedule, PrefetchConfig config, std::vector<uint8_t*> blocks,
+             Cursor start);
+  ~Prefetcher();  // stop()
+  Prefetcher(const Prefetcher&) = delete;
+  Prefetcher& operator=(const Prefetcher&) = delete;
+
+  static size_t block_bytes(const BatchSchedule& schedule, const BatchLayout& layout) {
+    return layout.bytes(static_cast<size_t>(schedule.batch_size()));
+  }
+
+  const BatchSchedule& schedule() const { return schedule_; }
+  const BatchLayout& layout() const { return layout_; }
+
+  // The next batch, in schedule order; blocks until it is ready. Its block is
+  // the consumer's from now on, and `replacement` (block_bytes() bytes, valid
+  // until it is handed back or the prefetcher is destroyed) takes its place.
+  // At the end of the schedule it returns end = true (and keeps doing so),
+  // and replacement stays the caller's. Rethrows an error the background
+  // thread hit, until reset().
+  PreparedBatch take(uint8_t* replacement);
+
+  // True when take() would not block. Otherwise stores on_ready (replacing
+  // any stored one), which the background thread calls once, without locks
+  // held, when the next batch (or the end, or an error) is ready.
+  bool ready_or_notify(std::function<void()> on_ready);
+  void cancel_notify();
+
+  // Drops every prepared batch and continues from `from`. A batch in the
+  // making is discarded when it completes.
+  void reset(Cursor from);
+
+  // Ends the background thread (waits for a batch in the making). Idempotent.
+  void stop();
+
+ private:
+  void run();
+  bool can_produce() const;
+  void wake_producer();  // with mu_ held
+  // Wakes the consumer and calls on_ready (unlocking around it).
+  void signal_ready(std::unique_lock<std::mutex>& lk);
+  void assemble(const ShardStep& step, uint8_t* block, Key* key);
+
+  const BatchSchedule schedule_;
+  const PrefetchConfig config_;
+  const BatchLayout layout_;
+
+  std::mutex mu_;
+  std::condition_variable work_cv_;   // the producer waits here
+  std::condition_variable ready_cv_;  // the consumer waits here
+  std::vector<uint8_t*> blocks_;      // by slot
+  std::vector<PreparedBatch> prepared_;  // by slot
+  std::deque<size_t> free_;           // slots to fill, in order
+  std::deque<size_t> ready_;          // slots prepared, in schedule order
+  bool end_ready_ = false;            // the end follows the ready slots
+  std::exception_ptr error_;          // follows the ready slots
+  Cursor cursor_;                     // where production continues
+  uint64_t generation_ = 0;           // bumped by reset()
+  bool demand_ = false;               // the consumer is waiting
+  bool producer_idle_ = false;        // the producer waits on work_cv_
+  size_t wake_free_ = 1;              // free slots that make waking it worth it
+  bool stop_ = false;
+  std::function<void()> on_ready_;
+
+  // Used by the producer only: the permutation of the epoch it is in.
+  std::optional<Permutation> perm_;
+  uint64_t perm_epoch_ = 0;
+
+  std::thread thread_;
+};
+
+}  // namespace rp

@@ -1,0 +1,284 @@
+// DataLoader: shuffled, sharded, batched loading with a state of a few dozen
+// bytes. The order is computed, never stored: epoch e visits the keyed
+// permutation seeded by (seed, e), and each global step of
+// shardCount × batchSize positions is split among the shards (see
+// native/include/rp/batch_schedule.h for the exact rules). C++ threads
+// assemble batches ahead of the caller; the state counts only batches that
+// next() has returned.
+import { markAsUntransferable } from 'node:worker_threads';
+import { CheckpointableIterator } from '../iterator/checkpointable-iterator.js';
+import type { State } from '../iterator/state.js';
+import { native, type NativePrefetchQueue } from '../native.js';
+import { Key } from '../random/key.js';
+import { ColumnSource, type ColumnStorage, type Columns, type RandomAccessSource } from '../sources/source.js';
+import { describe } from '../validate.js';
+import type { BatchOf, MapContext } from './batch.js';
+import { type DataLoaderOptions, type ResolvedOptions, resolveOptions } from './loader-options.js';
+import { type DataLoaderFingerprint, type DataLoaderState, LOADER_STATE_VERSION, parseLoaderState } from './loader-state.js';
+
+/** Slots of the info array the native queue fills per batch (binding/prefetch_queue.cpp). */
+const INFO = { epoch: 0, rows: 1, afterEpoch: 3, afterPosition: 4, key0: 5, key1: 6, blockOffset: 7, columns: 8 } as const;
+const MAX_RECORDS = 2 ** 32;
+/**
+ * Blocks up to this size are packed into shared slabs, so small batches do not
+ * each pay for an ArrayBuffer allocation (as Buffer's pool does). Batches in a
+ * slab never overlap, but share `.buffer` (use the views, not the buffer); a
+ * slab lives while any of its batches does, so at most SLAB_BYTES /
+ * SLAB_MAX_BLOCK (16) times a batch's size.
+ */
+const SLAB_BYTES = 64 * 1024;
+const SLAB_MAX_BLOCK = 4 * 1024;
+
+/** A batch taken from the queue but not yet returned (map or get may throw). */
+interface Taken {
+  readonly buffer: ArrayBuffer;
+  readonly offset: number;
+  readonly epoch: number;
+  readonly rows: number;
+  readonly afterEpoch: number;
+  readonly afterPosition: number;
+  readonly key0: number;
+  readonly key1: number;
+}
+
+type AnySource = ColumnSource<Columns> | RandomAccessSource<unknown>;
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends CheckpointableIterator<T> {
+  /** The source's record count (n). */
+  readonly numRecords: number;
+  private readonly options: ResolvedOptions;
+  private readonly fingerprint: DataLoaderFingerprint;
+  private readonly columns: readonly ColumnStorage[] | undefined;
+  private readonly records: RandomAccessSource | undefined;
+  private readonly queue: NativePrefetchQueue;
+  private readonly info: Float64Array;
+  private readonly blockBytes: number;
+  private slab: ArrayBuffer | undefined;
+  private slabUsed = 0;
+  /** Column offsets are a function of the row count: kept for the last count seen. */
+  private offsetRows = -1;
+  private offsets: number[] = [];
+  private epoch = 0;
+  private position = 0;
+  private taken: Taken | undefined;
+  private asyncPending = 0;
+  private asyncTail: Promise<unknown> = Promise.resolve();
+  private rejectWait: ((err: Error) => void) | undefined;
+  private closed = false;
+
+  constructor(source: S, options: DataLoaderOptions<BatchOf<S>, T>) {
+    super();
+    let n: number;
+    if (source instanceof ColumnSource) {
+      n = source.length;
+      this.columns = source.storage();
+    } else if (isRecordSource(source)) {
+      n = source.length;
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_RECORDS) {
+        throw new RangeError(`source.length must be an integer in [1, 2^32], got ${describe(n)}${n === 0 ? ' (the source is empty)' : ''}`);
+      }
+      this.records = source;
+    } else {
+      throw new TypeError(
+        `source must be an ArraySource, an NpySource or an object with length and get(i), got ${describe(source)}` +
+          (Array.isArray(source) ? ' (wrap an array as { length: a.length, get: (i) => a[i] })' : ''),
+      );
+    }
+    this.numRecords = n;
+    this.options = resolveOptions(options, n);
+    const { batchSize, shuffle, seed, dropRemainder } = this.options;
+    this.fingerprint = Object.freeze({ n, seed, batchSize, shuffle, dropRemainder });
+    this.queue = new (native().PrefetchQueue)({
+      n,
+      batchSize,
+      shardCount: this.options.shardCount,
+      shardIndex: this.options.shardIndex,
+      dropRemainder,
+      numEpochs: this.options.numEpochs,
+      seed: BigInt(seed),
+      shuffle,
+      prefetch: this.options.prefetch,
+      columns: (this.columns ?? []).map((c) => c.native),
+      epoch: 0,
+      position: 0,
+    });
+    this.blockBytes = this.queue.blockBytes;
+    this.info = new Float64Array(INFO.columns + (this.columns?.length ?? 0));
+  }
+
+  /** The next batch; waits (blocking) if the C++ threads have not finished it yet. */
+  next(): IteratorResult<T, undefined> {
+    if (this.asyncPending > 0) {
+      throw new Error('next() called while a nextAsync() is pending; use one kind of iteration at a time');
+    }
+    return this.step();
+  }
+
+  /** The next batch, without blocking the event loop while it is assembled. */
+  nextAsync(): Promise<IteratorResult<T, undefined>> {
+    this.asyncPending++;
+    const run = this.asyncTail.then(() => this.whenReady()).then(() => this.step());
+    this.asyncTail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run.finally(() => {
+      this.asyncPending--;
+    });
+  }
+
+  /** `for await (const batch of loader)`; shares the loader's position, like the sync form. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<T> & { next(): Promise<IteratorResult<T, undefined>> } {
+    return {
+      next: () => this.nextAsync(),
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+  }
+
+  getState(): State {
+    const state: DataLoaderState = {
+      version: LOADER_STATE_VERSION,
+      epoch: this.epoch,
+      position: this.position,
+      fingerprint: { ...this.fingerprint },
+    };
+    return state;
+  }
+
+  /**
+   * Continues from a saved state, which may come from a loader with another
+   * shardCount/shardIndex (elastic resume). Validates it fully first: a bad or
+   * incompatible state throws and leaves this loader unchanged.
+   */
+  setState(state: State): void {
+    this.checkOpen();
+    if (this.asyncPending > 0) throw new Error('setState() called while a nextAsync() is pending');
+    const { epoch, position } = parseLoaderState(state, this.fingerprint);
+    this.queue.reset(epoch, position);
+    this.taken = undefined;
+    this.epoch = epoch;
+    this.position = position;
+  }
+
+  /** Stops the C++ threads and releases the source; later calls to next() throw. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue.close();
+    const reject = this.rejectWait;
+    this.rejectWait = undefined;
+    reject?.(new Error('the DataLoader was closed while a batch was awaited'));
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new Error('the DataLoader is closed');
+  }
+
+  private whenReady(): Promise<void> | void {
+    this.checkOpen();
+    if (this.taken !== undefined) return;
+    return new Promise<void>((resolve, reject) => {
+      this.rejectWait = reject;
+      const ready = this.queue.wait(() => {
+        this.rejectWait = undefined;
+        resolve();
+      });
+      if (ready) {
+        this.rejectWait = undefined;
+        resolve();
+      }
+    });
+  }
+
+  private step(): IteratorResult<T, undefined> {
+    this.checkOpen();
+    let taken = this.taken;
+    if (taken === undefined) {
+      const info = this.info;
+      const buffer = this.lendBlock(info);
+      if (buffer === null) return DONE;
+      const rows = info[INFO.rows]!;
+      if (rows !== this.offsetRows) {
+        this.offsetRows = rows;
+        this.offsets = Array.from(info.subarray(INFO.columns));
+      }
+      taken = {
+        buffer,
+        offset: info[INFO.blockOffset]!,
+        epoch: info[INFO.epoch]!,
+        rows,
+        afterEpoch: info[INFO.afterEpoch]!,
+        afterPosition: info[INFO.afterPosition]!,
+        key0: info[INFO.key0]!,
+        key1: info[INFO.key1]!,
+      };
+      this.taken = taken;
+    }
+    const value = this.build(taken); // may throw (get, map): the batch is kept for the next call
+    this.taken = undefined;
+    this.epoch = taken.afterEpoch;
+    this.position = taken.afterPosition;
+    return { done: false, value };
+  }
+
+  /**
+   * Takes the next batch's block, lending the queue a new one in its place
+   * (uninitialised: the C++ threads write every byte of it).
+   */
+  private lendBlock(info: Float64Array): ArrayBuffer | null {
+    const size = this.blockBytes;
+    if (size > SLAB_MAX_BLOCK) return this.queue.take(info, Buffer.allocUnsafeSlow(size).buffer as ArrayBuffer, 0);
+    if (this.slab === undefined || this.slabUsed + size > SLAB_BYTES) {
+      // Zeroed: its unlent tail is visible through earlier batches' `.buffer`.
+      this.slab = Buffer.alloc(SLAB_BYTES).buffer as ArrayBuffer;
+      // Transferring a slab to a worker would pull it from under the C++ threads.
+      markAsUntransferable(this.slab);
+      this.slabUsed = 0;
+    }
+    const buffer = this.queue.take(info, this.slab, this.slabUsed);
+    if (buffer !== null) this.slabUsed += size; // not lent at the end of the run
+    return buffer;
+  }
+
+  private build(t: Taken): T {
+    const indices = new Uint32Array(t.buffer, t.offset, t.rows);
+    let batch: Record<string, unknown>;
+    if (this.columns !== undefined) {
+      if (t.rows !== this.offsetRows) throw new Error('internal: column offsets out of date');
+      batch = {};
+      const columns = this.columns;
+      for (let c = 0; c < columns.length; c++) {
+        const col = columns[c]!;
+        batch[col.name] = new col.type(t.buffer, t.offset + this.offsets[c]!, t.rows * col.rowLength);
+      }
+      batch.epoch = t.epoch;
+      batch.indices = indices;
+    } else {
+      const source = this.records!;
+      const records: unknown[] = new Array(t.rows);
+      for (let j = 0; j < t.rows; j++) records[j] = source.get(indices[j]!);
+      batch = records as unknown as Record<string, unknown>;
+      batch.epoch = t.epoch;
+      batch.indices = indices;
+    }
+    const map = this.options.map as ((batch: unknown, ctx: MapContext) => T) | undefined;
+    if (map === undefined) return batch as T;
+    return map(batch, { key: Key.fromWords(Uint32Array.of(t.key0, t.key1)), epoch: t.epoch, indices });
+  }
+}
+
+function isRecordSource(source: unknown): source is RandomAccessSource {
+  return (
+    (typeof source === 'object' || typeof source === 'function') &&
+    source !== null &&
+    'length' in source &&
+    typeof (source as { get?: unknown }).get === 'function'
+  );
+}
+
+export type { DataLoaderOptions } from './loader-options.js';
+export type { DataLoaderFingerprint, DataLoaderState } from './loader-state.js';

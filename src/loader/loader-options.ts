@@ -1,0 +1,110 @@
+// DataLoader options: defaults, and checks whose errors name the option.
+import { describe, integer } from '../validate.js';
+import type { MapContext } from './batch.js';
+
+export interface DataLoaderOptions<B = unknown, T = B> {
+  /** Records per batch (per shard). Required. */
+  batchSize: number;
+  /** Visit records in a keyed random order, new every epoch (default true). */
+  shuffle?: boolean;
+  /** Seeds the order and the map keys: an integer in [0, 2^53) or a bigint in [0, 2^64) (default 0). */
+  seed?: number | bigint;
+  /** Epochs to run; Infinity never ends (default 1). */
+  numEpochs?: number;
+  /** Drop each epoch's last global step if it is short, so every batch is full (default false). */
+  dropRemainder?: boolean;
+  /** This process's shard, in [0, shardCount) (default 0). */
+  shardIndex?: number;
+  /** The number of shards splitting each global step (default 1). */
+  shardCount?: number;
+  /** Batches assembled ahead on C++ threads (default 2; 0 assembles on demand). */
+  prefetch?: number;
+  /** Transforms each batch in JavaScript, with a key for reproducible randomness. */
+  map?: (batch: B, ctx: MapContext) => T;
+}
+
+export interface ResolvedOptions {
+  readonly batchSize: number;
+  readonly shuffle: boolean;
+  /** As it appears in the state: a number when it is a safe integer, else a bigint. */
+  readonly seed: number | bigint;
+  readonly numEpochs: number;
+  readonly dropRemainder: boolean;
+  readonly shardIndex: number;
+  readonly shardCount: number;
+  readonly prefetch: number;
+  readonly map: ((batch: never, ctx: never) => unknown) | undefined;
+}
+
+const KNOWN = new Set(['batchSize', 'shuffle', 'seed', 'numEpochs', 'dropRemainder', 'shardIndex', 'shardCount', 'prefetch', 'map']);
+export const MAX_BATCH_SIZE = 2 ** 32;
+export const MAX_SHARDS = 2 ** 20;
+export const MAX_PREFETCH = 1024;
+
+function flag(value: unknown, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new TypeError(`${name} must be a boolean, got ${describe(value)}`);
+  return value;
+}
+
+function epochCount(value: unknown): number {
+  if (typeof value !== 'number') throw new TypeError(`options.numEpochs must be a number, got ${describe(value)}`);
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new RangeError(`options.numEpochs must be a positive integer or Infinity, got ${value}`);
+  }
+  return value;
+}
+
+/** The seed as a state value: a number if it is a safe integer, else a bigint. */
+export function normalizeSeed(value: unknown, name: string): number | bigint {
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new RangeError(`${name} must be a non-negative safe integer or a bigint, got ${value}`);
+    }
+    return value;
+  }
+  if (typeof value === 'bigint') {
+    if (value < 0n || value >= 2n ** 64n) throw new RangeError(`${name} must be in [0, 2^64), got ${value}`);
+    return value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
+  }
+  throw new TypeError(`${name} must be a number or a bigint, got ${describe(value)}`);
+}
+
+export function resolveOptions(options: unknown, n: number): ResolvedOptions {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`options must be an object with at least batchSize, got ${describe(options)}`);
+  }
+  const o = options as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!KNOWN.has(key)) throw new TypeError(`options.${key} is not a DataLoader option (known: ${[...KNOWN].join(', ')})`);
+  }
+  if (o.batchSize === undefined) throw new TypeError('options.batchSize is required');
+  const batchSize = integer(o.batchSize, 'options.batchSize', 1, MAX_BATCH_SIZE);
+  const shuffle = flag(o.shuffle, 'options.shuffle', true);
+  const seed = o.seed === undefined ? 0 : normalizeSeed(o.seed, 'options.seed');
+  const numEpochs = o.numEpochs === undefined ? 1 : o.numEpochs === Infinity ? Infinity : epochCount(o.numEpochs);
+  const dropRemainder = flag(o.dropRemainder, 'options.dropRemainder', false);
+  const shardCount = o.shardCount === undefined ? 1 : integer(o.shardCount, 'options.shardCount', 1, MAX_SHARDS);
+  const shardIndex = o.shardIndex === undefined ? 0 : integer(o.shardIndex, 'options.shardIndex', 0, shardCount - 1);
+  const prefetch = o.prefetch === undefined ? 2 : integer(o.prefetch, 'options.prefetch', 0, MAX_PREFETCH);
+  if (o.map !== undefined && typeof o.map !== 'function') {
+    throw new TypeError(`options.map must be a function, got ${describe(o.map)}`);
+  }
+  if (dropRemainder && shardCount * batchSize > n) {
+    throw new RangeError(
+      `options.batchSize × options.shardCount = ${shardCount * batchSize} exceeds the source's ${n} records: ` +
+        'with dropRemainder no batch would ever be produced',
+    );
+  }
+  return {
+    batchSize,
+    shuffle,
+    seed,
+    numEpochs,
+    dropRemainder,
+    shardIndex,
+    shardCount,
+    prefetch,
+    map: o.map as ResolvedOptions['map'],
+  };
+}

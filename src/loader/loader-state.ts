@@ -1,0 +1,83 @@
+// The DataLoader's state: where the global order stands (epoch, and records of
+// it consumed by all shards together) plus a fingerprint of what fixes that
+// order. A few dozen bytes, whatever the dataset's size.
+import { IncompatibleStateError } from '../errors.js';
+import type { State } from '../iterator/state.js';
+import { describe } from '../validate.js';
+import { normalizeSeed } from './loader-options.js';
+
+export const LOADER_STATE_VERSION = 1;
+
+/** What fixes the order: a state resumes only into a loader with the same values. */
+export type DataLoaderFingerprint = {
+  n: number;
+  seed: number | bigint;
+  batchSize: number;
+  shuffle: boolean;
+  dropRemainder: boolean;
+};
+
+export type DataLoaderState = {
+  version: number;
+  /** The epoch the next batch comes from. */
+  epoch: number;
+  /** Records of that epoch's global order already returned, by all shards together. */
+  position: number;
+  fingerprint: DataLoaderFingerprint;
+};
+
+const FIELDS = ['n', 'seed', 'batchSize', 'shuffle', 'dropRemainder'] as const;
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+function show(v: unknown): string {
+  return typeof v === 'bigint' ? `${v}n` : String(v);
+}
+
+/**
+ * Checks a saved state against this loader's fingerprint and returns the
+ * cursor. Throws (TypeError, RangeError, IncompatibleStateError) and changes
+ * nothing when it does not fit.
+ */
+export function parseLoaderState(state: State, mine: DataLoaderFingerprint): { epoch: number; position: number } {
+  if (!isPlainObject(state)) throw new TypeError(`state must be a DataLoader state object, got ${describe(state)}`);
+  if (state.version !== LOADER_STATE_VERSION) {
+    throw new IncompatibleStateError(
+      `state.version is ${describe(state.version)}; this DataLoader reads version ${LOADER_STATE_VERSION}`,
+      ['version'],
+    );
+  }
+  const fp = state.fingerprint;
+  if (!isPlainObject(fp)) throw new TypeError(`state.fingerprint must be an object, got ${describe(fp)}`);
+  const saved = {
+    n: checkInt(fp.n, 'state.fingerprint.n', 1),
+    seed: normalizeSeed(fp.seed, 'state.fingerprint.seed'),
+    batchSize: checkInt(fp.batchSize, 'state.fingerprint.batchSize', 1),
+    shuffle: checkBool(fp.shuffle, 'state.fingerprint.shuffle'),
+    dropRemainder: checkBool(fp.dropRemainder, 'state.fingerprint.dropRemainder'),
+  };
+  const differing = FIELDS.filter((f) => saved[f] !== mine[f]);
+  if (differing.length > 0) {
+    const list = differing.map((f) => `${f} (saved ${show(saved[f])}, this loader ${show(mine[f])})`).join(', ');
+    throw new IncompatibleStateError(`the state was saved by a DataLoader with a different order: ${list}`, [...differing]);
+  }
+  const epoch = checkInt(state.epoch, 'state.epoch', 0);
+  const position = checkInt(state.position, 'state.position', 0);
+  if (position >= mine.n) throw new RangeError(`state.position must be below n = ${mine.n}, got ${position}`);
+  return { epoch, position };
+}
+
+function checkInt(value: unknown, name: string, min: number): number {
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
+  if (!Number.isSafeInteger(value) || value < min) throw new RangeError(`${name} must be an integer >= ${min}, got ${value}`);
+  return value;
+}
+
+function checkBool(value: unknown, name: string): boolean {
+  if (typeof value !== 'boolean') throw new TypeError(`${name} must be a boolean, got ${describe(value)}`);
+  return value;
+}

@@ -1,0 +1,138 @@
+// .npy files, memory-mapped read-only by the core: the kernel pages rows in as
+// the loader's threads touch them, so a dataset may be larger than RAM. Do
+// not modify or truncate a file while a source maps it.
+import { native, type NativeMappedFile } from '../native.js';
+import type { TypedArray } from '../loader/gather.js';
+import { describe } from '../validate.js';
+import { NPY_PREAMBLE_MAX, type NpyHeader, parseNpyHeader, parseNpyPreamble } from './npy-header.js';
+import { checkColumnName, type ColumnInfo, ColumnSource, type ColumnStorage, type Columns, DTYPES, rowLengthOf } from './source.js';
+
+export interface NpyColumnInfo extends ColumnInfo {
+  readonly path: string;
+  /** The numpy dtype string from the header, e.g. '<f4'. */
+  readonly descr: string;
+}
+
+interface NpyColumn {
+  readonly info: NpyColumnInfo;
+  readonly file: NativeMappedFile;
+  readonly header: NpyHeader;
+  readonly rows: number;
+  readonly rowLength: number;
+}
+
+const MAX_RECORDS = 2 ** 32;
+/** Node caps an external ArrayBuffer at 4 GiB; array() views are limited to that. */
+const MAX_VIEW_BYTES = 2 ** 32;
+
+export class NpySource<C extends Columns = Columns> extends ColumnSource<C> {
+  readonly length: number;
+  readonly columns: readonly NpyColumnInfo[];
+  private readonly mapped: readonly NpyColumn[];
+
+  private constructor(mapped: NpyColumn[]) {
+    super();
+    this.mapped = mapped;
+    this.columns = Object.freeze(mapped.map((m) => m.info));
+    this.length = mapped[0]!.rows;
+  }
+
+  /**
+   * Maps one .npy file (its batches have one column, `data`), or a map of
+   * column name → .npy file, whose first dimensions must agree. The dtypes
+   * are known only at run time; name the column types as a type argument
+   * (e.g. `NpySource.open<{ x: Float32Array }>({ x: 'x.npy' })`) to get them
+   * in the batch type.
+   */
+  static open<T extends TypedArray = TypedArray>(path: string): NpySource<{ data: T }>;
+  static open<K extends string>(paths: Record<K, string>): NpySource<Record<K, TypedArray>>;
+  static open<C extends Columns>(paths: { [K in keyof C]: string }): NpySource<C>;
+  static open(paths: string | Record<string, string>): NpySource {
+    let entries: [string, unknown][];
+    if (typeof paths === 'string') {
+      entries = [['data', paths]];
+    } else if (typeof paths === 'object' && paths !== null && !Array.isArray(paths)) {
+      entries = Object.entries(paths);
+      if (entries.length === 0) throw new RangeError('paths must name at least one column');
+    } else {
+      throw new TypeError(`paths must be a file path or an object of column name → path, got ${describe(paths)}`);
+    }
+    const mapped: NpyColumn[] = [];
+    for (const [name, path] of entries) {
+      checkColumnName(name, 'paths');
+      if (typeof path !== 'string' || path === '') {
+        throw new TypeError(`paths.${name} must be a non-empty string, got ${describe(path)}`);
+      }
+      const column = openColumn(name, path);
+      const first = mapped[0];
+      if (first !== undefined && column.rows !== first.rows) {
+        throw new RangeError(
+          `${path} has ${column.rows} records but ${first.info.path} has ${first.rows}; every column needs the same count`,
+        );
+      }
+      mapped.push(column);
+    }
+    return new NpySource(mapped);
+  }
+
+  /** A zero-copy view of a whole column (at most 4 GiB), e.g. to inspect rows. */
+  array(name: string = this.columns[0]!.name): TypedArray {
+    const m = this.mapped.find((c) => c.info.name === name);
+    if (m === undefined) throw new RangeError(`name "${name}" is not a column of this source`);
+    const type = DTYPES[m.info.dtype];
+    const bytes = m.rows * m.rowLength * type.BYTES_PER_ELEMENT;
+    if (bytes > MAX_VIEW_BYTES) {
+      throw new RangeError(`column "${name}" (${m.info.path}) has ${bytes} bytes, more than a 4 GiB view can show`);
+    }
+    return new type(m.file.slice(m.header.dataOffset, bytes));
+  }
+
+  /** @internal */
+  storage(): readonly ColumnStorage[] {
+    return this.mapped.map((m) => {
+      const type = DTYPES[m.info.dtype];
+      return {
+        name: m.info.name,
+        type,
+        rowLength: m.rowLength,
+        native: { file: m.file, offset: m.header.dataOffset, rows: m.rows, rowBytes: m.rowLength * type.BYTES_PER_ELEMENT },
+      };
+    });
+  }
+}
+
+function openColumn(name: string, path: string): NpyColumn {
+  let file: NativeMappedFile;
+  try {
+    file = new (native().MappedFile)(path);
+  } catch (cause) {
+    throw new Error(`cannot open .npy file ${path}: ${(cause as Error).message}`, { cause });
+  }
+  const size = file.byteLength;
+  const preamble = new Uint8Array(file.slice(0, Math.min(size, NPY_PREAMBLE_MAX)));
+  const { dataOffset } = parseNpyPreamble(preamble, path);
+  if (dataOffset > size) throw new RangeError(`${path} is truncated: the .npy header is incomplete`);
+  const header = parseNpyHeader(new Uint8Array(file.slice(0, dataOffset)), path);
+  const { shape, dtype, fortranOrder } = header;
+  if (shape.length === 0) throw new RangeError(`${path} holds a 0-d array; a source needs a first dimension of records`);
+  const rows = shape[0]!;
+  if (rows === 0) throw new RangeError(`${path} is empty (0 records)`);
+  if (rows > MAX_RECORDS) throw new RangeError(`${path} has ${rows} records, more than the 2^32 limit`);
+  const rowShape = shape.slice(1);
+  if (rowShape.some((d) => d === 0)) throw new RangeError(`${path} has shape (${shape.join(', ')}): rows must not be empty`);
+  // Fortran order only changes the layout when two or more dimensions exceed 1.
+  if (fortranOrder && shape.filter((d) => d > 1).length > 1) {
+    throw new RangeError(`${path} is in Fortran order; save it C-contiguous (numpy.ascontiguousarray) to load it by rows`);
+  }
+  const type = DTYPES[dtype];
+  if (dataOffset % type.BYTES_PER_ELEMENT !== 0) {
+    throw new RangeError(`${path}: data starts at byte ${dataOffset}, not aligned to its ${type.BYTES_PER_ELEMENT}-byte elements`);
+  }
+  const rowLength = rowLengthOf(rowShape);
+  const need = rows * rowLength * type.BYTES_PER_ELEMENT;
+  if (size - dataOffset < need) {
+    throw new RangeError(`${path} is truncated: shape (${shape.join(', ')}) of '${header.descr}' needs ${need} bytes of data, the file has ${size - dataOffset}`);
+  }
+  const info: NpyColumnInfo = Object.freeze({ name, path, dtype, descr: header.descr, rowShape: Object.freeze(rowShape) });
+  return { info, file, header, rows, rowLength };
+}

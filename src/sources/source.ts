@@ -1,0 +1,87 @@
+// What a DataLoader reads. Column sources (ArraySource, NpySource) hold
+// fixed-size rows that the core copies into contiguous batches; any object
+// with `length` and `get(i)` is a record source, whose batches are arrays.
+import type { TypedArray } from '../loader/gather.js';
+import type { NativeColumn } from '../native.js';
+
+/** Any random-access collection: records 0..length-1, read with get(i). */
+export interface RandomAccessSource<T = unknown> {
+  readonly length: number;
+  get(index: number): T;
+}
+
+/** Column name to the TypedArray kind of its batches. */
+export type Columns = Record<string, TypedArray>;
+
+/** Element types, by the name used in ColumnInfo.dtype. */
+export const DTYPES = {
+  int8: Int8Array,
+  uint8: Uint8Array,
+  uint8clamped: Uint8ClampedArray,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  float32: Float32Array,
+  float64: Float64Array,
+  int64: BigInt64Array,
+  uint64: BigUint64Array,
+} as const;
+
+export type Dtype = keyof typeof DTYPES;
+export type TypedArrayConstructor = (typeof DTYPES)[Dtype];
+
+/** The dtype name of a TypedArray, or undefined for anything else. */
+export function dtypeOf(value: unknown): Dtype | undefined {
+  for (const [name, type] of Object.entries(DTYPES)) {
+    if (value instanceof type) return name as Dtype;
+  }
+  return undefined;
+}
+
+/** Batch fields that are not columns. */
+export const RESERVED_COLUMN_NAMES: readonly string[] = ['epoch', 'indices'];
+
+export interface ColumnInfo {
+  readonly name: string;
+  readonly dtype: Dtype;
+  /** The shape of one record (empty for scalars); a batch holds rows × product(rowShape) elements. */
+  readonly rowShape: readonly number[];
+}
+
+/** @internal How a DataLoader reads a column. */
+export interface ColumnStorage {
+  readonly name: string;
+  readonly type: TypedArrayConstructor;
+  /** Elements per row. */
+  readonly rowLength: number;
+  readonly native: NativeColumn;
+}
+
+/** The base of sources whose records are rows of TypedArray columns. */
+export abstract class ColumnSource<C extends Columns = Columns> {
+  /** Carries the column types for DataLoader's batch type; never set. */
+  declare readonly __columns?: C;
+
+  /** The number of records. */
+  abstract readonly length: number;
+
+  abstract readonly columns: readonly ColumnInfo[];
+
+  /** @internal */
+  abstract storage(): readonly ColumnStorage[];
+}
+
+/** Elements per row for a row shape. */
+export function rowLengthOf(rowShape: readonly number[]): number {
+  return rowShape.reduce((a, b) => a * b, 1);
+}
+
+/** Checks a column name (used as a batch key) and returns it. */
+export function checkColumnName(name: string, what: string): string {
+  if (name === '') throw new TypeError(`${what}: a column name must not be empty`);
+  if (RESERVED_COLUMN_NAMES.includes(name)) {
+    throw new TypeError(`${what}: "${name}" cannot be a column name, batches use it for their ${name}`);
+  }
+  return name;
+}
