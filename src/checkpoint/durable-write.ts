@@ -1,13 +1,11 @@
-// The write protocol: unique temp file (O_EXCL) in the same directory, write,
-// fsync, rename over the final name, fsync the directory. On any error the
-// temp file is removed and nothing else is touched.
+// The write protocol (DESIGN.md §4): unique temp file (O_EXCL) in the same
+// directory, write, fsync, rename over the final name, fsync the directory.
+// On any error the temp file is removed and nothing else is touched.
 import { randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
-export const TEMP_FILE = /^\.[^/]+\.[0-9a-f]{16}\.tmp$/;
-
-/** fsync of a directory, so a rename in it survives power loss. */
+/** fsync of a directory, so entries created, renamed or removed in it survive power loss. */
 export async function syncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
   try {
@@ -25,7 +23,7 @@ export async function writeFileDurable(dir: string, name: string, bytes: Uint8Ar
     const handle = await open(temp, 'wx', 0o644);
     try {
       await handle.writeFile(bytes);
-      // A failed fsync is never retried: the page cache may have dropped the data.
+      // A failed fsync is never retried: the kernel may already have dropped the dirty pages.
       await handle.sync();
     } finally {
       await handle.close();
@@ -35,6 +33,12 @@ export async function writeFileDurable(dir: string, name: string, bytes: Uint8Ar
     await rm(temp, { force: true }).catch(() => undefined);
     throw err;
   }
-  await syncDirectory(dir);
+  try {
+    await syncDirectory(dir);
+  } catch (err) {
+    // The rename may not be durable, so the save failed: it must not stay as the newest step.
+    await rm(target, { force: true }).catch(() => undefined);
+    throw err;
+  }
   return target;
 }
