@@ -86,16 +86,17 @@ export function decodeStepFile(bytes: Uint8Array, file: string, expectedStep?: n
   }
   if (typeof envelope !== 'object' || envelope === null || Array.isArray(envelope)) fail('the envelope is not a map');
   const env = envelope as Record<string, unknown>;
-  if (env.format !== FORMAT_NAME) fail(`format is ${JSON.stringify(env.format) ?? 'missing'}, expected "${FORMAT_NAME}"`);
-  // The CRC first, so a flipped version byte reads as damage, not as a newer format.
+  // The CRC first, so a flipped byte in the format name or version reads as
+  // damage, not as someone else's file or a newer format.
   const keys = Object.keys(env);
-  if (keys[keys.length - 1] === 'crc32c' && bytes[bytes.length - TRAILER] === 0xce) {
+  const sealed = keys[keys.length - 1] === 'crc32c' && bytes[bytes.length - TRAILER] === 0xce;
+  if (sealed) {
     const stored = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(bytes.length - 4);
     const actual = native().crc32c(bytes.subarray(0, bytes.length - 4));
     if (stored !== actual) fail(`CRC32C mismatch (stored ${hex(stored)}, computed ${hex(actual)})`);
-  } else if (env.version === FORMAT_VERSION) {
-    fail('it does not end with the crc32c entry as a msgpack uint32');
   }
+  if (env.format !== FORMAT_NAME) fail(`format is ${JSON.stringify(env.format) ?? 'missing'}, expected "${FORMAT_NAME}"`);
+  if (!sealed && env.version === FORMAT_VERSION) fail('it does not end with the crc32c entry as a msgpack uint32');
   if (env.version !== FORMAT_VERSION) {
     fail(`format version ${String(env.version)} is not supported (this package reads version ${FORMAT_VERSION})`);
   }
