@@ -57,6 +57,11 @@ export class PipelineCheckpoint {
   private readonly retention: RetentionPolicy;
   /** Held from the first save or delete until close(); readers never take it. */
   private lock: DirectoryLock | undefined;
+  /**
+   * The steps present, ascending, kept while the lock is held: no other writer
+   * can change them then, so a save needs no directory listing.
+   */
+  private known: number[] = [];
   /** Saves and deletes run one after another; reads wait for those queued before them. */
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
@@ -96,7 +101,7 @@ export class PipelineCheckpoint {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.enqueue(() => this.write(step, bytes, overwrite, keep));
+    return this.enqueue((durable) => this.write(step, bytes, overwrite, keep, durable));
   }
 
   /**
@@ -174,6 +179,7 @@ export class PipelineCheckpoint {
       try {
         await this.acquireLock();
         await rm(file, { force: true });
+        this.forget(step);
         await syncDirectory(this.directory);
       } catch (err) {
         throw err instanceof ResumablePipelineError ? err : new CheckpointWriteError(file, err);
@@ -192,6 +198,7 @@ export class PipelineCheckpoint {
     await this.queue;
     this.lock?.release();
     this.lock = undefined;
+    this.known = [];
   }
 
   private checkOpen(): void {
@@ -199,37 +206,61 @@ export class PipelineCheckpoint {
   }
 
   /**
-   * Runs task after everything queued before it. The returned promise is not
-   * chained to anything here, so a failed save nobody awaits surfaces as an
-   * unhandled rejection instead of vanishing.
+   * Runs task after everything queued before it. The task may settle its
+   * promise early (a save resolves once durable, then prunes) and the next
+   * task still waits for all of it. The returned promise is not chained to
+   * anything here, so a failed save nobody awaits surfaces as an unhandled
+   * rejection instead of vanishing.
    */
-  private enqueue<T>(task: () => Promise<T>): Promise<T> {
+  private enqueue<T>(task: (settle: (value: T) => void) => Promise<T>): Promise<T> {
     return new Promise<T>((resolveTask, rejectTask) => {
-      this.queue = this.queue.then(() => task().then(resolveTask, rejectTask));
+      this.queue = this.queue.then(() => task(resolveTask).then(resolveTask, rejectTask));
     });
   }
 
-  /** Takes the lock on first write, then clears temp files of crashed writers (only ever under the lock). */
+  /**
+   * Takes the lock on first write, then (only ever under the lock) clears temp
+   * files of crashed writers and lists the steps present.
+   */
   private async acquireLock(): Promise<void> {
     if (this.lock !== undefined) return;
-    this.lock = DirectoryLock.acquire(this.directory);
-    for (const name of await readdir(this.directory)) {
-      if (TEMP_FILE.test(name)) await rm(join(this.directory, name), { force: true });
+    const lock = DirectoryLock.acquire(this.directory);
+    try {
+      const names = await readdir(this.directory);
+      for (const name of names) {
+        if (TEMP_FILE.test(name)) await rm(join(this.directory, name), { force: true });
+      }
+      this.known = await listSteps(this.directory);
+    } catch (err) {
+      lock.release();
+      throw err;
     }
+    this.lock = lock;
   }
 
-  private async write(step: number, bytes: Uint8Array, overwrite: boolean, keep: number | undefined): Promise<string> {
+  private forget(step: number): void {
+    const i = this.known.indexOf(step);
+    if (i !== -1) this.known.splice(i, 1);
+  }
+
+  private async write(
+    step: number,
+    bytes: Uint8Array,
+    overwrite: boolean,
+    keep: number | undefined,
+    durable: (path: string) => void,
+  ): Promise<string> {
     const file = join(this.directory, stepFileName(step));
-    let older: number[];
     try {
       await this.acquireLock();
-      const present = await listSteps(this.directory);
-      older = present.filter((s) => s < step);
-      const notOlder = present.filter((s) => s >= step);
+      const notOlder = this.known.filter((s) => s >= step);
       if (overwrite) {
         // A rewind: the newer steps go first, so once this save resolves it is the latest.
         const newer = notOlder.filter((s) => s > step).reverse();
-        for (const s of newer) await rm(join(this.directory, stepFileName(s)), { force: true });
+        for (const s of newer) {
+          await rm(join(this.directory, stepFileName(s)), { force: true });
+          this.forget(s);
+        }
         if (newer.length > 0) await syncDirectory(this.directory);
       } else if (notOlder.length > 0) {
         await this.clearCorruptConflicts(step, notOlder);
@@ -238,10 +269,13 @@ export class PipelineCheckpoint {
     } catch (err) {
       throw err instanceof ResumablePipelineError ? err : new CheckpointWriteError(file, err);
     }
-    // The new file is durable; retention is housekeeping and never fails the save.
+    if (!this.known.includes(step)) this.known = [...this.known, step].sort((a, b) => a - b);
+    durable(file);
+    // Retention is housekeeping after the save resolved; it never fails the save.
     try {
-      for (const old of stepsToPrune([...older, step], { keep, keepEvery: this.retention.keepEvery })) {
+      for (const old of stepsToPrune(this.known, { keep, keepEvery: this.retention.keepEvery })) {
         await rm(join(this.directory, stepFileName(old)), { force: true });
+        this.forget(old);
       }
     } catch (err) {
       process.emitWarning(`could not prune old steps in ${this.directory}: ${(err as Error).message}`, {
@@ -263,7 +297,10 @@ export class PipelineCheckpoint {
       try {
         await readStep(this.directory, s);
       } catch (err) {
-        if (err instanceof CheckpointNotFoundError) continue;
+        if (err instanceof CheckpointNotFoundError) {
+          this.forget(s); // removed by hand meanwhile
+          continue;
+        }
         if (err instanceof CheckpointCorruptError) {
           corrupt.push(s);
           continue;
@@ -281,6 +318,7 @@ export class PipelineCheckpoint {
     }
     for (const s of corrupt) {
       await rename(join(this.directory, stepFileName(s)), join(this.directory, setAsideName(s)));
+      this.forget(s);
     }
   }
 }

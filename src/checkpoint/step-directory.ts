@@ -1,5 +1,6 @@
 // The names a checkpoint directory holds, and reading one step from it.
 // Only these patterns are ever touched; anything else in the directory is left alone.
+import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CheckpointNotFoundError } from '../errors.js';
@@ -14,6 +15,11 @@ export const SET_ASIDE_FILE = /^step_(0|[1-9][0-9]*)\.msgpack\.corrupt$/;
 
 export function stepFileName(step: number): string {
   return `step_${step}.msgpack`;
+}
+
+/** A fresh temp file name for a save of the file `name` (matches TEMP_FILE for step files). */
+export function tempFileName(name: string): string {
+  return `.${name}.${randomBytes(8).toString('hex')}.tmp`;
 }
 
 export function setAsideName(step: number): string {

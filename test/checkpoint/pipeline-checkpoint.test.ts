@@ -217,13 +217,15 @@ describe('the policy for a step <= the latest', () => {
 
   it('sets corrupt conflicting files aside, so the loop after a fallback can save again', async () => {
     const dir = tempDir();
-    const ckpt = checkpointer(dir);
-    for (const step of [100, 200, 300]) await ckpt.save(holder(step), { step });
+    const first = new PipelineCheckpoint(dir);
+    for (const step of [100, 200, 250, 300]) await first.save(holder(step), { step });
+    await first.close(); // the training process dies; then the disk damages two files
     const damaged = readFileSync(join(dir, 'step_300.msgpack'));
     damaged[damaged.length - 10]! ^= 0x40;
     writeFileSync(join(dir, 'step_300.msgpack'), damaged);
     writeFileSync(join(dir, 'step_250.msgpack'), 'truncated');
 
+    const ckpt = checkpointer(dir); // the restarted process
     const target = holder();
     const { result, codes } = await warnings(() => ckpt.restoreLatest(target));
     expect(result).toBe(200);
@@ -241,9 +243,11 @@ describe('the policy for a step <= the latest', () => {
 
   it('is still refused when a valid newer step sits above a corrupt one', async () => {
     const dir = tempDir();
-    const ckpt = checkpointer(dir);
-    for (const step of [1, 2, 3]) await ckpt.save(holder(step), { step });
+    const first = new PipelineCheckpoint(dir);
+    for (const step of [1, 2, 3]) await first.save(holder(step), { step });
+    await first.close();
     writeFileSync(join(dir, 'step_2.msgpack'), 'garbage');
+    const ckpt = checkpointer(dir);
     await expect(ckpt.save(holder(2), { step: 2 })).rejects.toThrow(CheckpointExistsError);
     // Nothing was set aside, since the save did not happen.
     expect(readdirSync(dir).some((n) => n.endsWith('.corrupt'))).toBe(false);

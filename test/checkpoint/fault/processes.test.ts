@@ -1,7 +1,7 @@
 // Fault injection with real processes: two writers on one directory, and a
 // process that exits with a save in flight.
 import { readdirSync, writeFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CheckpointLockedError, inspectDirectory, PipelineCheckpoint, type State } from '../../../src/index.js';
 import { Child, tempDir } from '../helpers.js';
 
@@ -61,7 +61,9 @@ describe('two processes saving to one directory', () => {
 });
 
 describe('exiting with a save in flight', () => {
-  it('looks exactly like a crash to the next reader, and the next writer cleans up', async () => {
+  // process.exit() lets thread-pool work that has started finish (libuv joins its
+  // threads), so the save may complete or not; SIGKILL mid-write is the kill loop's job.
+  it('looks like a crash to the next reader: the old step or the complete new one, never a damaged file', async () => {
     const dir = tempDir();
     const setup = new PipelineCheckpoint(dir);
     await setup.save({ getState: () => ({ step: 1, tag: 'step-1' }), setState() {} }, { step: 1 });
@@ -70,19 +72,27 @@ describe('exiting with a save in flight', () => {
     const child = Child.node('saver.cjs', ['exit-in-flight', dir]);
     const { code } = await child.exited;
     expect(code, child.stderr).toBe(0);
-    const temps = readdirSync(dir).filter((n) => n.endsWith('.tmp'));
-    expect(temps.length, 'the child exited while its temp file was being written').toBe(1);
 
     const report = await inspectDirectory(dir);
-    expect(report.steps.map((s) => [s.step, s.valid])).toEqual([[1, true]]);
+    expect(report.steps.every((s) => s.valid)).toBe(true);
+    const warn = vi.spyOn(process, 'emitWarning');
     let value: State = null;
     const reader = new PipelineCheckpoint(dir);
-    expect(await reader.restoreLatest({ getState: () => value, setState: (s) => void (value = s) })).toBe(1);
-    expect(value).toEqual({ step: 1, tag: 'step-1' });
+    const step = await reader.restoreLatest({ getState: () => value, setState: (s) => void (value = s) });
+    expect(warn).not.toHaveBeenCalled();
+    warn.mockRestore();
+    if (step === 1) {
+      expect(value).toEqual({ step: 1, tag: 'step-1' });
+    } else {
+      expect(step).toBe(2);
+      expect((value as { payload: Float64Array }).payload.length).toBe(4_000_000);
+    }
+    const temps = readdirSync(dir).filter((n) => n.endsWith('.tmp'));
+    expect(temps.length).toBeLessThanOrEqual(1);
     expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual(temps); // readers leave it alone
 
-    await reader.save({ getState: () => 2, setState() {} }, { step: 2 });
-    expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+    await reader.save({ getState: () => 3, setState() {} }, { step: 3 });
+    expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]); // the next writer cleans up
     await reader.close();
   });
 });
