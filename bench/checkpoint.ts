@@ -4,7 +4,9 @@
 //            same bytes with synchronous fs calls (the fewest syscalls possible);
 //   restore: PipelineCheckpoint.restore of that step, vs readFileSync of the file;
 //   restoreLatest with 1000 step files present.
-// Floor and package calls alternate, so drift in the disk hits both alike.
+// Floor and package calls alternate (and swap order every round), so drift in
+// the disk hits both alike; each timed save starts with an idle queue, as in a
+// training loop.
 //
 // CLI:    npm run bench:checkpoint [-- --iterations N --files N --dir DIR --json]
 // Module: import { benchCheckpoint } from './bench/checkpoint'; await benchCheckpoint({ iterations: 200 })
@@ -79,21 +81,28 @@ function cpuModel(): string {
 }
 
 function filesystemOf(dir: string): string {
-  try {
-    return execFileSync('stat', ['-f', '-c', '%T', dir], { encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown';
+  // findmnt names ext4 as such; stat -f reports its magic as "ext2/ext3".
+  for (const [cmd, args] of [['findmnt', ['-n', '-o', 'FSTYPE', '-T', dir]], ['stat', ['-f', '-c', '%T', dir]]] as const) {
+    try {
+      return execFileSync(cmd, [...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      // try the next tool
+    }
   }
+  return 'unknown';
 }
 
-/** The floor: the durable-write syscalls alone, synchronous. */
+/**
+ * The floor: the durable-write syscalls alone, synchronous. Like a save, it
+ * writes a new name each time (older ones are removed untimed, as pruning is).
+ */
 function floorWrite(dir: string, bytes: Uint8Array, i: number): void {
   const temp = join(dir, `.floor.${i}.tmp`);
   const fd = openSync(temp, 'wx', 0o644);
   writeSync(fd, bytes);
   fsyncSync(fd);
   closeSync(fd);
-  renameSync(temp, join(dir, 'floor.bin'));
+  renameSync(temp, join(dir, `floor_${i}.bin`));
   const dirFd = openSync(dir, 'r');
   fsyncSync(dirFd);
   closeSync(dirFd);
@@ -118,12 +127,34 @@ export async function benchCheckpoint(options: CheckpointBenchOptions = {}): Pro
     for (let i = 0; i < warmup + iterations; i++) {
       state = smallState(i + 1);
       const bytes = encodeStepFile(i + 1, state, {});
-      let t = now();
-      floorWrite(dir, bytes, i);
-      if (i >= warmup) floors.push(now() - t);
-      t = now();
-      await ckpt.save(pipeline, { step: i + 1 });
-      if (i >= warmup) saves.push(now() - t);
+      const floor = () => {
+        const t = now();
+        floorWrite(dir, bytes, i);
+        return now() - t;
+      };
+      const save = async () => {
+        // Let the previous save's pruning finish first, as the training steps
+        // between two saves would (a synchronous floor call blocks it).
+        await ckpt.waitUntilFinished();
+        const t = now();
+        await ckpt.save(pipeline, { step: i + 1 });
+        return now() - t;
+      };
+      // Alternate which goes first: an fsync right after another one can be cheaper (journal commits).
+      let f: number;
+      let s: number;
+      if (i % 2 === 0) {
+        f = floor();
+        s = await save();
+      } else {
+        s = await save();
+        f = floor();
+      }
+      if (i >= warmup) {
+        floors.push(f);
+        saves.push(s);
+      }
+      rmSync(join(dir, `floor_${i - 3}.bin`), { force: true }); // keep 3, untimed
     }
 
     // Restore vs reading the same file.
@@ -132,12 +163,29 @@ export async function benchCheckpoint(options: CheckpointBenchOptions = {}): Pro
     const restores: number[] = [];
     const reads: number[] = [];
     for (let i = 0; i < warmup + iterations; i++) {
-      let t = now();
-      readFileSync(file);
-      if (i >= warmup) reads.push(now() - t);
-      t = now();
-      await ckpt.restore(pipeline, last);
-      if (i >= warmup) restores.push(now() - t);
+      const read = () => {
+        const t = now();
+        readFileSync(file);
+        return now() - t;
+      };
+      const restore = async () => {
+        const t = now();
+        await ckpt.restore(pipeline, last);
+        return now() - t;
+      };
+      let r: number;
+      let s: number;
+      if (i % 2 === 0) {
+        r = read();
+        s = await restore();
+      } else {
+        s = await restore();
+        r = read();
+      }
+      if (i >= warmup) {
+        reads.push(r);
+        restores.push(s);
+      }
     }
     await ckpt.close();
 
