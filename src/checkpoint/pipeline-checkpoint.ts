@@ -18,7 +18,7 @@ import { DirectoryLock } from './directory-lock.js';
 import { syncDirectory, writeFileDurable } from './durable-write.js';
 import { type RetentionPolicy, stepsToPrune } from './retention.js';
 import { encodeStepFile } from './step-file.js';
-import { listSteps, readStep, setAsideName, stepFileName, TEMP_FILE } from './step-directory.js';
+import { listSteps, parseStepFileName, readStep, setAsideName, stepFileName, TEMP_FILE } from './step-directory.js';
 
 export interface PipelineCheckpointOptions extends RetentionPolicy {}
 
@@ -230,7 +230,10 @@ export class PipelineCheckpoint {
       for (const name of names) {
         if (TEMP_FILE.test(name)) await rm(join(this.directory, name), { force: true });
       }
-      this.known = await listSteps(this.directory);
+      this.known = names
+        .map(parseStepFileName)
+        .filter((s): s is number => s !== undefined)
+        .sort((a, b) => a - b);
     } catch (err) {
       lock.release();
       throw err;

@@ -85,7 +85,7 @@ describe('exiting with a save in flight', () => {
       expect(value).toEqual({ step: 1, tag: 'step-1' });
     } else {
       expect(step).toBe(2);
-      expect((value as { payload: Float64Array }).payload.length).toBe(4_000_000);
+      expect((value as unknown as { payload: Float64Array }).payload.length).toBe(4_000_000);
     }
     const temps = readdirSync(dir).filter((n) => n.endsWith('.tmp'));
     expect(temps.length).toBeLessThanOrEqual(1);
