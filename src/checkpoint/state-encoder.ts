@@ -2,7 +2,8 @@
 // a writing pass (no growth copies, and a step file's envelope can embed the
 // state in place). Our own writer, not @msgpack/msgpack's Encoder, because
 // that one writes -0 as the integer 0; here -0 is a float64 and round-trips.
-// Every other value gets the same canonical (smallest) form that encoder uses.
+// Every other value gets the same canonical (smallest) form that encoder uses
+// (a property test compares the bytes).
 import { assertState, isTypedArray, type State, type TypedArray } from '../iterator/state.js';
 import { bigintMagnitudeLength, dtypeCode, EXT_BIGINT, EXT_TYPED_ARRAY, writeBigInt } from './state-ext.js';
 

@@ -1,12 +1,11 @@
 // One step file: a msgpack map (the envelope) whose `metadata` and `payload`
 // are embedded msgpack documents, and whose last entry is a CRC32C of every
 // byte before it. See FORMAT.md.
-import { Decoder } from '@msgpack/msgpack';
 import { native } from '../native.js';
 import { assertState, type State } from '../iterator/state.js';
 import { CheckpointCorruptError } from '../errors.js';
 import { binHeaderSize, MsgpackWriter, numberSize, stateSize, strSize } from './state-encoder.js';
-import { boundedOptions, decodeState } from './state-decoder.js';
+import { decodeState, readDocument } from './state-decoder.js';
 
 export const FORMAT_NAME = 'resumable-pipeline/step';
 export const FORMAT_VERSION = 1;
@@ -80,7 +79,7 @@ export function decodeStepFile(bytes: Uint8Array, file: string, expectedStep?: n
   if (bytes.length === 0) fail('the file is empty');
   let envelope: unknown;
   try {
-    envelope = new Decoder(boundedOptions(bytes.length)).decode(bytes);
+    envelope = readDocument(bytes, true, 'envelope');
   } catch (cause) {
     fail(`it is not one complete msgpack document of ${bytes.length} bytes (${(cause as Error).message})`, cause);
   }

@@ -63,6 +63,15 @@ describe('State round-trips exactly', () => {
     );
   });
 
+  it('reads what another writer (@msgpack/msgpack) wrote, exactly (property)', () => {
+    fc.assert(
+      fc.property(state.filter((v) => !hasNegativeZero(v)), (value) => {
+        expect(difference(value, decodeState(encode(value, { extensionCodec: reference })))).toBeUndefined();
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('keeps -0 as a float64, where @msgpack/msgpack would write the integer 0', () => {
     expect(hex(encodeState(-0))).toBe('cb8000000000000000');
     expect(hex(encodeState(0))).toBe('00');
@@ -100,11 +109,18 @@ describe('State round-trips exactly', () => {
 
 describe('decodeState rejects what is not State, with RangeError', () => {
   const cases: Array<[string, string, RegExp]> = [
-    ['uint64 beyond 2^53', 'cf 1000000000000000', /outside the safe range.*ext type 2/],
+    ['uint64 beyond 2^53', 'cf 0020000000000000', /^state: msgpack integer 9007199254740992 is outside the safe range; a bigint must use ext type 2 \(at byte 0\)$/],
+    ['int64 at -2^53', 'd3 ffe0000000000000', /integer -9007199254740992 is outside the safe range/],
     ['int64 below -2^53', 'd3 ffc0000000000000', /outside the safe range/],
     ['an unknown ext type', 'd4 05 00', /unknown msgpack ext type 5/],
-    ['a msgpack timestamp', 'd6 ff 00000001', /Date is not a State/],
-    ['a map with an integer key', '81 01 c0', /map key is number/],
+    ['a msgpack timestamp', 'd6 ff 00000001', /unknown msgpack ext type -1/],
+    ['a map with an integer key', '81 01 c0', /^state: a map key is not a string \(at byte 1\)$/],
+    ['a duplicate map key', '82 a1 61 01 a1 61 02', /^state: the map key "a" appears twice \(at byte 4\)$/],
+    ['a "__proto__" map key', '81 a9 5f5f70726f746f5f5f c0', /the map key "__proto__" cannot be part of a State/],
+    ['invalid UTF-8', 'a6 00000000 ed20', /^state: a string is not valid UTF-8 \(at byte 1\)$/],
+    ['an encoded surrogate', 'a3 eda080', /not valid UTF-8/],
+    ['an overlong encoding', 'a2 c0af', /not valid UTF-8/],
+    ['invalid UTF-8 in a key', '81 a1 ff c0', /not valid UTF-8/],
     ['a bigint with a leading zero byte', 'd5 02 00 00', /leading zero/],
     ['a bigint "negative zero"', 'd4 02 01', /negative zero/],
     ['a bigint with a bad sign byte', 'd5 02 02 01', /sign byte/],
@@ -112,11 +128,15 @@ describe('decodeState rejects what is not State, with RangeError', () => {
     ['an unknown dtype', 'd5 01 0b 00', /unknown TypedArray dtype code 11/],
     ['a partial element', 'd6 01 05 00 00 00', /Int32Array data of 3 bytes/],
     ['an empty TypedArray ext', 'c7 00 01', /no dtype byte/],
-    ['trailing bytes', 'c0 c0', /not a valid msgpack State/],
-    ['a truncated document', '92 01', /not a valid msgpack State/],
-    ['the never-used byte 0xc1', 'c1', /not a valid msgpack State/],
-    ['a huge declared array', 'dd ffffffff', /not a valid msgpack State/],
-    ['nothing', '', /not a valid msgpack State/],
+    ['trailing bytes', 'c0 c0', /^state: 1 extra bytes after the document \(at byte 1\)$/],
+    ['a truncated array', '92 01', /^state: an array of 2 items needs 2 more bytes, but only 1 are left \(at byte 1\)$/],
+    ['a truncated inner array', '92 01 92', /^state\[1\]: an array of 2 items needs 2 more bytes, but only 0 are left/],
+    ['a truncated string', 'a5 6162', /a string of 5 bytes needs 5 more bytes, but only 2 are left/],
+    ['the never-used byte 0xc1', 'c1', /the byte 0xc1 is never used/],
+    ['a huge declared array', 'dd ffffffff', /an array of 4294967295 items needs 4294967295 more bytes, but only 0 are left/],
+    ['a huge declared binary', 'c6 ffffffff 00', /a binary of 4294967295 bytes/],
+    ['nothing', '', /^state: a value needs 1 more bytes, but only 0 are left \(at byte 0\)$/],
+    ['a deep path', '81 a1 61 92 c0 81 a1 62 c1', /^state\.a\[1\]\.b: the byte 0xc1 is never used in msgpack \(at byte 8\)$/],
   ];
   it.each(cases)('%s', (_name, h, message) => {
     expect(() => decodeState(bytes(h))).toThrow(RangeError);
@@ -132,9 +152,15 @@ describe('decodeState rejects what is not State, with RangeError', () => {
     expect(() => decodeState('c0' as never)).toThrow(TypeError);
   });
 
-  it('accepts int64 within the safe range, and a plain bin as a Uint8Array copy', () => {
+  it('accepts what other writers may use: wide ints in range, float32, long headers, a plain bin', () => {
     expect(decodeState(bytes('d3 ffffffffffffffff'))).toBe(-1);
     expect(decodeState(bytes('cf 001fffffffffffff'))).toBe(2 ** 53 - 1);
+    expect(decodeState(bytes('d3 ffe0000000000001'))).toBe(-(2 ** 53) + 1);
+    expect(decodeState(bytes('cd 0001'))).toBe(1);
+    expect(decodeState(bytes('ca 3fc00000'))).toBe(1.5);
+    expect(decodeState(bytes('db 00000002 6869'))).toBe('hi');
+    expect(decodeState(bytes('de 0001 a1 6b c3'))).toEqual({ k: true });
+    expect(decodeState(bytes('a3 efbbbf'))).toBe('\uFEFF'); // a BOM is content, not stripped
     const input = bytes('c4 03 010203');
     const bin = decodeState(input) as Uint8Array;
     expect(bin).toBeInstanceOf(Uint8Array);
