@@ -45,21 +45,35 @@ class Reader {
     return this.bytes[this.pos++]!;
   }
 
-  private take(n: number, what: string, read: (view: DataView, at: number) => number): number {
-    this.need(n, what);
-    const value = read(this.view, this.pos);
-    this.pos += n;
+  private u16(): number {
+    this.need(2, 'a length');
+    const value = this.view.getUint16(this.pos);
+    this.pos += 2;
     return value;
   }
 
-  private u16 = () => this.take(2, 'a length', (v, at) => v.getUint16(at));
-  private u32 = () => this.take(4, 'a length', (v, at) => v.getUint32(at));
+  private u32(): number {
+    this.need(4, 'a length');
+    const value = this.view.getUint32(this.pos);
+    this.pos += 4;
+    return value;
+  }
+
+  /** A fixed-size number: need() first, then one DataView read. */
+  private fixed(size: number, what: string, read: (at: number) => number): number {
+    this.need(size, what);
+    const value = read(this.pos);
+    this.pos += size;
+    return value;
+  }
 
   /** A 64-bit integer, exact: hi * 2^32 + lo is exact whenever it is safe, and checked before use. */
   private int64(signed: boolean): number {
     const start = this.pos - 1;
-    const hi = this.take(4, 'an int64', (v, at) => (signed ? v.getInt32(at) : v.getUint32(at)));
-    const lo = this.take(4, 'an int64', (v, at) => v.getUint32(at));
+    this.need(8, 'an int64');
+    const hi = signed ? this.view.getInt32(this.pos) : this.view.getUint32(this.pos);
+    const lo = this.view.getUint32(this.pos + 4);
+    this.pos += 8;
     if (hi > 0x1fffff || hi < -0x200000 || (hi === -0x200000 && lo === 0)) {
       const value = (BigInt(hi) << 32n) | BigInt(lo);
       this.fail(`msgpack integer ${value} is outside the safe range; a bigint must use ext type ${EXT_BIGINT}`, start);
@@ -85,15 +99,15 @@ class Reader {
       case 0xc7: return this.ext(this.u8());
       case 0xc8: return this.ext(this.u16());
       case 0xc9: return this.ext(this.u32());
-      case 0xca: return this.take(4, 'a float32', (v, at) => v.getFloat32(at));
-      case 0xcb: return this.take(8, 'a float64', (v, at) => v.getFloat64(at));
+      case 0xca: return this.fixed(4, 'a float32', (at) => this.view.getFloat32(at));
+      case 0xcb: return this.fixed(8, 'a float64', (at) => this.view.getFloat64(at));
       case 0xcc: return this.u8();
       case 0xcd: return this.u16();
       case 0xce: return this.u32();
       case 0xcf: return this.int64(false);
-      case 0xd0: return this.take(1, 'an int8', (v, at) => v.getInt8(at));
-      case 0xd1: return this.take(2, 'an int16', (v, at) => v.getInt16(at));
-      case 0xd2: return this.take(4, 'an int32', (v, at) => v.getInt32(at));
+      case 0xd0: return this.fixed(1, 'an int8', (at) => this.view.getInt8(at));
+      case 0xd1: return this.fixed(2, 'an int16', (at) => this.view.getInt16(at));
+      case 0xd2: return this.fixed(4, 'an int32', (at) => this.view.getInt32(at));
       case 0xd3: return this.int64(true);
       case 0xd4: return this.ext(1);
       case 0xd5: return this.ext(2);
@@ -123,7 +137,12 @@ class Reader {
         break;
       }
     }
-    if (ascii && length <= 64) return String.fromCharCode(...this.bytes.subarray(start, end));
+    if (ascii && length <= 64) {
+      // Short ASCII (keys, tags): a plain loop beats TextDecoder's call overhead.
+      let text = '';
+      for (let i = start; i < end; i++) text += String.fromCharCode(this.bytes[i]!);
+      return text;
+    }
     try {
       return utf8.decode(this.bytes.subarray(start, end));
     } catch {
@@ -140,7 +159,8 @@ class Reader {
 
   private ext(length: number): State {
     const start = this.pos - 1;
-    const type = this.take(1, 'an ext type', (v, at) => v.getInt8(at));
+    this.need(1, 'an ext type');
+    const type = this.view.getInt8(this.pos++);
     this.need(length, `an ext of ${length} bytes`);
     const data = this.bytes.subarray(this.pos, this.pos + length);
     this.pos += length;
