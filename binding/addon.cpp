@@ -9,6 +9,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   rpb::InitFileLock(env, exports);
   rpb::InitMappedFile(env, exports);
   rpb::InitPrefetchQueue(env, exports);
+  rpb::InitDurableWrite(env, exports);
   return exports;
 }
 

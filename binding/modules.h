@@ -10,4 +10,5 @@ void InitCrc32c(Napi::Env env, Napi::Object exports);
 void InitFileLock(Napi::Env env, Napi::Object exports);
 void InitMappedFile(Napi::Env env, Napi::Object exports);
 void InitPrefetchQueue(Napi::Env env, Napi::Object exports);
+void InitDurableWrite(Napi::Env env, Napi::Object exports);
 }  // namespace rpb

@@ -2,7 +2,7 @@
 // it. One implementation serves both, so `instanceof` works across import and
 // require (no dual-package hazard).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,4 +24,6 @@ writeFileSync(
   join(dist, 'esm/index.d.mts'),
   `import * as cjs from '../cjs/index.js';\nexport * from '../cjs/index.js';\nexport default cjs;\n`,
 );
+// The CLI (package.json "bin"): tsc keeps its shebang; make it runnable in place too.
+chmodSync(join(dist, 'cjs/cli/main.js'), 0o755);
 console.log(`dist/: CommonJS build and ESM entry (${names.length} exports)`);

@@ -30,12 +30,33 @@ export class CheckpointLockedError extends ResumablePipelineError {
   }
 }
 
-/** save() of a step that already exists, without `overwrite: true`. */
+/**
+ * save() of a step that is not newer than every valid step present, without
+ * `overwrite: true`; `file` is the step file in the way.
+ */
 export class CheckpointExistsError extends ResumablePipelineError {
   readonly file: string;
-  constructor(file: string) {
-    super('RP_CHECKPOINT_EXISTS', `checkpoint ${file} already exists (pass overwrite: true to replace it)`);
+  constructor(file: string, message = `checkpoint ${file} already exists (pass overwrite: true to replace it)`) {
+    super('RP_CHECKPOINT_EXISTS', message);
     this.file = file;
+  }
+}
+
+/** A save (or delete) failed on I/O; `cause` is the system error (its `code` is e.g. ENOSPC). Earlier steps are untouched. */
+export class CheckpointWriteError extends ResumablePipelineError {
+  readonly file: string;
+  constructor(file: string, cause: unknown) {
+    super('RP_CHECKPOINT_WRITE_FAILED', `could not save checkpoint ${file}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.file = file;
+  }
+}
+
+/** save() or delete() after close(). */
+export class CheckpointClosedError extends ResumablePipelineError {
+  readonly directory: string;
+  constructor(directory: string) {
+    super('RP_CHECKPOINT_CLOSED', `PipelineCheckpoint for ${directory} is closed`);
+    this.directory = directory;
   }
 }
 

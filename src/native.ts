@@ -64,6 +64,8 @@ export interface NativeBinding {
   crc32c(data: Uint8Array, crc?: number): number;
   lockFile(path: string): number;
   unlockFile(fd: number): void;
+  writeFileDurable(dir: string, name: string, tempName: string, data: Uint8Array): Promise<void>;
+  syncDirectory(dir: string): Promise<void>;
 }
 
 const PACKAGE_NAME = 'resumable-pipeline';

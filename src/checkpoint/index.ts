@@ -1,3 +1,5 @@
 export { PipelineCheckpoint, type PipelineCheckpointOptions, type SaveOptions } from './pipeline-checkpoint.js';
 export { FORMAT_NAME, FORMAT_VERSION } from './step-file.js';
-export { decodeState, encodeState } from './state-codec.js';
+export { encodeState } from './state-encoder.js';
+export { decodeState } from './state-decoder.js';
+export { inspectDirectory, type DirectoryReport, type StepFileReport } from './inspect.js';

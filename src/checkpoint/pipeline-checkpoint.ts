@@ -1,30 +1,53 @@
 // PipelineCheckpoint: one msgpack step file per step in a directory, written
 // durably in the background, pruned by retention, read back with fallback.
+// The guarantees and the policies are spelled out in FORMAT.md §5-§7.
 import { mkdirSync } from 'node:fs';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { CheckpointCorruptError, CheckpointExistsError, CheckpointNotFoundError } from '../errors.js';
+import {
+  CheckpointClosedError,
+  CheckpointCorruptError,
+  CheckpointExistsError,
+  CheckpointNotFoundError,
+  CheckpointWriteError,
+  ResumablePipelineError,
+} from '../errors.js';
 import type { Checkpointable, State } from '../iterator/state.js';
-import { boolean, integer, optionalInteger, plainObject } from '../validate.js';
+import { boolean, describe, integer, optionalInteger } from '../validate.js';
 import { DirectoryLock } from './directory-lock.js';
-import { TEMP_FILE, writeFileDurable } from './durable-write.js';
+import { syncDirectory, writeFileDurable } from './durable-write.js';
 import { type RetentionPolicy, stepsToPrune } from './retention.js';
-import { decodeStepFile, encodeStepFile, STEP_FILE, stepFileName, type StepFile } from './step-file.js';
+import { encodeStepFile } from './step-file.js';
+import { listSteps, parseStepFileName, readStep, setAsideName, stepFileName, TEMP_FILE } from './step-directory.js';
 
 export interface PipelineCheckpointOptions extends RetentionPolicy {}
 
 export interface SaveOptions {
+  /** The step number (a safe integer >= 0); must be newer than every valid step present unless `overwrite`. */
   step: number;
+  /** Any State, saved with the step and read back by metadata(step). Default {}. */
   metadata?: State;
   /** Overrides the directory's `keep` for this save. */
   keep?: number;
-  /** Replace an existing file for this step instead of throwing. */
+  /** Replace the file of this step, and delete every newer step (a rewind), instead of throwing. */
   overwrite?: boolean;
+}
+
+/** An options object whose keys are all known; a typo fails loudly instead of being ignored. */
+function options(value: unknown, name: string, known: readonly string[]): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TypeError(`${name} must be an object, got ${describe(value)}`);
+  }
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) throw new TypeError(`${name}.${key} is not an option (expected ${known.join(', ')})`);
+  }
+  return value as Record<string, unknown>;
 }
 
 function checkPipeline(pipeline: unknown, method: 'getState' | 'setState'): Checkpointable {
   if (typeof pipeline !== 'object' || pipeline === null || typeof (pipeline as Record<string, unknown>)[method] !== 'function') {
-    throw new TypeError(`pipeline must have a ${method}() method`);
+    throw new TypeError(`pipeline must be an object with a ${method}() method, got ${describe(pipeline)}`);
   }
   return pipeline as Checkpointable;
 }
@@ -32,16 +55,22 @@ function checkPipeline(pipeline: unknown, method: 'getState' | 'setState'): Chec
 export class PipelineCheckpoint {
   readonly directory: string;
   private readonly retention: RetentionPolicy;
+  /** Held from the first save or delete until close(); readers never take it. */
   private lock: DirectoryLock | undefined;
-  /** Saves run one after another; reads wait for the saves before them. */
-  private queue: Promise<unknown> = Promise.resolve();
+  /**
+   * The steps present, ascending, kept while the lock is held: no other writer
+   * can change them then, so a save needs no directory listing.
+   */
+  private known: number[] = [];
+  /** Saves and deletes run one after another; reads wait for those queued before them. */
+  private queue: Promise<void> = Promise.resolve();
   private closed = false;
 
-  constructor(directory: string, options: PipelineCheckpointOptions = {}) {
+  constructor(directory: string, options_: PipelineCheckpointOptions = {}) {
     if (typeof directory !== 'string' || directory === '') {
-      throw new TypeError('directory must be a non-empty string');
+      throw new TypeError(`directory must be a non-empty string, got ${describe(directory)}`);
     }
-    const opts = plainObject(options, 'options');
+    const opts = options(options_, 'options', ['keep', 'keepEvery']);
     this.retention = {
       keep: optionalInteger(opts.keep, 'options.keep', 1),
       keepEvery: optionalInteger(opts.keepEvery, 'options.keepEvery', 1),
@@ -51,45 +80,60 @@ export class PipelineCheckpoint {
   }
 
   /**
-   * Captures pipeline.getState() now (synchronously, so the pipeline may move
-   * on at once) and resolves with the file's path once it is durable.
+   * Captures pipeline.getState() and encodes it now, synchronously, so the
+   * pipeline may move on at once; resolves with the file's path once it is
+   * durable. Saves are written one at a time, in call order.
    */
-  save(pipeline: Checkpointable, options: SaveOptions): Promise<string> {
+  save(pipeline: Checkpointable, saveOptions: SaveOptions): Promise<string> {
+    let bytes: Uint8Array;
+    let step: number;
+    let keep: number | undefined;
+    let overwrite: boolean;
     try {
       this.checkOpen();
-      const opts = plainObject(options, 'options');
-      const step = integer(opts.step, 'options.step');
-      const keep = optionalInteger(opts.keep, 'options.keep', 1) ?? this.retention.keep;
-      const overwrite = boolean(opts.overwrite, 'options.overwrite', false);
-      const bytes = encodeStepFile(step, checkPipeline(pipeline, 'getState').getState(), opts.metadata ?? {});
-      return this.enqueue(() => this.write(step, bytes, overwrite, keep));
+      if (saveOptions === undefined) throw new TypeError('options must be an object with a step, got undefined');
+      const opts = options(saveOptions, 'options', ['step', 'metadata', 'keep', 'overwrite']);
+      step = integer(opts.step, 'options.step');
+      keep = optionalInteger(opts.keep, 'options.keep', 1) ?? this.retention.keep;
+      overwrite = boolean(opts.overwrite, 'options.overwrite', false);
+      const state = checkPipeline(pipeline, 'getState').getState();
+      bytes = encodeStepFile(step, state, opts.metadata === undefined ? {} : opts.metadata);
     } catch (err) {
       return Promise.reject(err);
     }
+    return this.enqueue((durable) => this.write(step, bytes, overwrite, keep, durable));
   }
 
-  /** Restores the newest valid step; skips corrupt files with a warning. Null if there are none. */
+  /**
+   * Restores the newest step that passes every check, skipping (with a
+   * RP_CHECKPOINT_CORRUPT warning) any that does not. Null only if there are
+   * no step files; if there are some but none is valid, it throws.
+   */
   async restoreLatest(pipeline: Checkpointable): Promise<number | null> {
     const target = checkPipeline(pipeline, 'setState');
-    await this.settled();
-    const steps = await this.steps();
+    await this.queue;
+    const steps = await listSteps(this.directory);
     const failures: CheckpointCorruptError[] = [];
-    for (const step of steps.reverse()) {
-      let file: StepFile;
+    for (let i = steps.length - 1; i >= 0; i--) {
+      const step = steps[i]!;
+      let state: State;
       try {
-        file = await this.read(step);
+        state = (await readStep(this.directory, step)).state;
       } catch (err) {
-        if (err instanceof CheckpointNotFoundError) continue; // pruned meanwhile
+        if (err instanceof CheckpointNotFoundError) continue; // pruned by a writer meanwhile
         if (!(err instanceof CheckpointCorruptError)) throw err;
         failures.push(err);
         process.emitWarning(`${err.message}; falling back to an older step`, { code: err.code, type: 'CheckpointWarning' });
         continue;
       }
-      applyState(target, file.state);
+      applyState(target, state);
       return step;
     }
     if (failures.length > 0) {
-      throw new CheckpointCorruptError(this.directory, `all ${failures.length} step files are corrupt (newest: ${failures[0]!.reason})`);
+      throw new CheckpointCorruptError(
+        this.directory,
+        `all ${failures.length} step files are corrupt (the newest, ${failures[0]!.file}: ${failures[0]!.reason})`,
+      );
     }
     return null;
   }
@@ -98,30 +142,31 @@ export class PipelineCheckpoint {
   async restore(pipeline: Checkpointable, step: number): Promise<number> {
     const target = checkPipeline(pipeline, 'setState');
     integer(step, 'step');
-    await this.settled();
-    applyState(target, (await this.read(step)).state);
+    await this.queue;
+    applyState(target, (await readStep(this.directory, step)).state);
     return step;
   }
 
-  /** The steps present, ascending. */
+  /** The steps whose files are present, ascending (files are not read: see restoreLatest). */
   async steps(): Promise<number[]> {
-    await this.settled();
-    return this.listSteps();
+    await this.queue;
+    return listSteps(this.directory);
   }
 
+  /** The highest step present, or null. */
   async latestStep(): Promise<number | null> {
     const steps = await this.steps();
     return steps.length === 0 ? null : steps[steps.length - 1]!;
   }
 
-  /** The metadata saved with a step. */
+  /** The metadata saved with a step (the file is checked as fully as by restore). */
   async metadata(step: number): Promise<State> {
     integer(step, 'step');
-    await this.settled();
-    return (await this.read(step)).metadata;
+    await this.queue;
+    return (await readStep(this.directory, step)).metadata;
   }
 
-  /** Deletes one step's file (no error if it is already gone). */
+  /** Deletes one step's file durably (no error if it is already gone). */
   delete(step: number): Promise<void> {
     try {
       this.checkOpen();
@@ -129,86 +174,155 @@ export class PipelineCheckpoint {
     } catch (err) {
       return Promise.reject(err);
     }
+    const file = join(this.directory, stepFileName(step));
     return this.enqueue(async () => {
-      this.acquireLock();
-      await rm(join(this.directory, stepFileName(step)), { force: true });
+      try {
+        await this.acquireLock();
+        await rm(file, { force: true });
+        this.forget(step);
+        await syncDirectory(this.directory);
+      } catch (err) {
+        throw err instanceof ResumablePipelineError ? err : new CheckpointWriteError(file, err);
+      }
     });
   }
 
-  /** Resolves when every save queued so far has finished (rejections included). */
+  /** Resolves when every save and delete queued so far has finished (their errors go to their own promises). */
   async waitUntilFinished(): Promise<void> {
-    await this.settled();
+    await this.queue;
   }
 
-  /** Waits for pending saves, then releases the directory lock. */
+  /** Waits for pending saves, then releases the directory lock. Later saves throw CheckpointClosedError. */
   async close(): Promise<void> {
-    if (this.closed) return;
     this.closed = true;
-    await this.settled();
+    await this.queue;
     this.lock?.release();
     this.lock = undefined;
+    this.known = [];
   }
 
   private checkOpen(): void {
-    if (this.closed) throw new Error(`PipelineCheckpoint for ${this.directory} is closed`);
+    if (this.closed) throw new CheckpointClosedError(this.directory);
   }
 
-  private enqueue<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(task, task);
-    this.queue = run.catch(() => undefined);
-    return run;
+  /**
+   * Runs task after everything queued before it. The task may settle its
+   * promise early (a save resolves once durable, then prunes) and the next
+   * task still waits for all of it. The returned promise is not chained to
+   * anything here, so a failed save nobody awaits surfaces as an unhandled
+   * rejection instead of vanishing.
+   */
+  private enqueue<T>(task: (settle: (value: T) => void) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolveTask, rejectTask) => {
+      this.queue = this.queue.then(() => task(resolveTask).then(resolveTask, rejectTask));
+    });
   }
 
-  private settled(): Promise<unknown> {
-    return this.queue;
-  }
-
-  /** Takes the directory lock on first write; clears temp files of crashed writers. */
-  private acquireLock(): boolean {
-    if (this.lock !== undefined) return false;
-    this.lock = DirectoryLock.acquire(this.directory);
-    return true;
-  }
-
-  private async write(step: number, bytes: Uint8Array, overwrite: boolean, keep: number | undefined): Promise<string> {
-    if (this.acquireLock()) await this.removeStaleTemps();
-    const present = await this.listSteps();
-    if (!overwrite && present.includes(step)) {
-      throw new CheckpointExistsError(join(this.directory, stepFileName(step)));
-    }
-    const path = await writeFileDurable(this.directory, stepFileName(step), bytes);
-    const all = present.includes(step) ? present : [...present, step];
-    for (const old of stepsToPrune(all, { keep, keepEvery: this.retention.keepEvery })) {
-      await rm(join(this.directory, stepFileName(old)), { force: true });
-    }
-    return path;
-  }
-
-  private async removeStaleTemps(): Promise<void> {
-    for (const name of await readdir(this.directory)) {
-      if (TEMP_FILE.test(name)) await rm(join(this.directory, name), { force: true });
-    }
-  }
-
-  private async listSteps(): Promise<number[]> {
-    const steps: number[] = [];
-    for (const name of await readdir(this.directory)) {
-      const match = STEP_FILE.exec(name);
-      if (match) steps.push(Number(match[1]));
-    }
-    return steps.sort((a, b) => a - b);
-  }
-
-  private async read(step: number): Promise<StepFile> {
-    const file = join(this.directory, stepFileName(step));
-    let bytes: Uint8Array;
+  /**
+   * Takes the lock on first write, then (only ever under the lock) clears temp
+   * files of crashed writers and lists the steps present.
+   */
+  private async acquireLock(): Promise<void> {
+    if (this.lock !== undefined) return;
+    const lock = DirectoryLock.acquire(this.directory);
     try {
-      bytes = await readFile(file);
+      const names = await readdir(this.directory);
+      for (const name of names) {
+        if (TEMP_FILE.test(name)) await rm(join(this.directory, name), { force: true });
+      }
+      this.known = names
+        .map(parseStepFileName)
+        .filter((s): s is number => s !== undefined)
+        .sort((a, b) => a - b);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new CheckpointNotFoundError(file);
+      lock.release();
       throw err;
     }
-    return decodeStepFile(bytes, file, step);
+    this.lock = lock;
+  }
+
+  private forget(step: number): void {
+    const i = this.known.indexOf(step);
+    if (i !== -1) this.known.splice(i, 1);
+  }
+
+  private async write(
+    step: number,
+    bytes: Uint8Array,
+    overwrite: boolean,
+    keep: number | undefined,
+    durable: (path: string) => void,
+  ): Promise<string> {
+    const file = join(this.directory, stepFileName(step));
+    try {
+      await this.acquireLock();
+      const notOlder = this.known.filter((s) => s >= step);
+      if (overwrite) {
+        // A rewind: the newer steps go first, so once this save resolves it is the latest.
+        const newer = notOlder.filter((s) => s > step).reverse();
+        for (const s of newer) {
+          await rm(join(this.directory, stepFileName(s)), { force: true });
+          this.forget(s);
+        }
+        if (newer.length > 0) await syncDirectory(this.directory);
+      } else if (notOlder.length > 0) {
+        await this.clearCorruptConflicts(step, notOlder);
+      }
+      await writeFileDurable(this.directory, stepFileName(step), bytes);
+    } catch (err) {
+      throw err instanceof ResumablePipelineError ? err : new CheckpointWriteError(file, err);
+    }
+    if (!this.known.includes(step)) this.known = [...this.known, step].sort((a, b) => a - b);
+    durable(file);
+    // Retention is housekeeping after the save resolved; it never fails the save.
+    try {
+      for (const old of stepsToPrune(this.known, { keep, keepEvery: this.retention.keepEvery })) {
+        await rm(join(this.directory, stepFileName(old)), { force: true });
+        this.forget(old);
+      }
+    } catch (err) {
+      process.emitWarning(`could not prune old steps in ${this.directory}: ${(err as Error).message}`, {
+        code: 'RP_CHECKPOINT_PRUNE_FAILED',
+        type: 'CheckpointWarning',
+      });
+    }
+    return file;
+  }
+
+  /**
+   * A save must be newer than every valid step. Conflicting files that are
+   * corrupt do not block it (after a fallback the loop will save those steps
+   * again): they are renamed aside to step_<N>.msgpack.corrupt and kept.
+   */
+  private async clearCorruptConflicts(step: number, conflicts: readonly number[]): Promise<void> {
+    const corrupt: number[] = [];
+    for (const s of [...conflicts].reverse()) {
+      try {
+        await readStep(this.directory, s);
+      } catch (err) {
+        if (err instanceof CheckpointNotFoundError) {
+          this.forget(s); // removed by hand meanwhile
+          continue;
+        }
+        if (err instanceof CheckpointCorruptError) {
+          corrupt.push(s);
+          continue;
+        }
+        throw err;
+      }
+      const file = join(this.directory, stepFileName(s));
+      throw s === step
+        ? new CheckpointExistsError(file)
+        : new CheckpointExistsError(
+            file,
+            `checkpoint ${file} is newer than step ${step}; a save must be newer than every valid step ` +
+              `(pass overwrite: true to rewind: replace step ${step} and delete the newer steps)`,
+          );
+    }
+    for (const s of corrupt) {
+      await rename(join(this.directory, stepFileName(s)), join(this.directory, setAsideName(s)));
+      this.forget(s);
+    }
   }
 }
 

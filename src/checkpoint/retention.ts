@@ -1,4 +1,6 @@
 // Which steps a save prunes: all but the `keep` newest, sparing milestones.
+// It decides by step number alone and never reads a file, so a corrupt step
+// file counts like any other and ages out the same way.
 
 export interface RetentionPolicy {
   /** Keep this many newest steps (undefined: keep all). */

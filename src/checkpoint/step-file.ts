@@ -1,18 +1,20 @@
 // One step file: a msgpack map (the envelope) whose `metadata` and `payload`
-// are embedded msgpack documents, covered by one CRC32C. See FORMAT.md.
-import { decode, encode } from '@msgpack/msgpack';
+// are embedded msgpack documents, and whose last entry is a CRC32C of every
+// byte before it. See FORMAT.md.
 import { native } from '../native.js';
-import type { State } from '../iterator/state.js';
+import { assertState, type State } from '../iterator/state.js';
 import { CheckpointCorruptError } from '../errors.js';
-import { decodeState, encodeState } from './state-codec.js';
+import { binHeaderSize, MsgpackWriter, numberSize, stateSize, strSize } from './state-encoder.js';
+import { decodeState, readDocument } from './state-decoder.js';
 
 export const FORMAT_NAME = 'resumable-pipeline/step';
 export const FORMAT_VERSION = 1;
-export const STEP_FILE = /^step_(0|[1-9][0-9]*)\.msgpack$/;
 
-export function stepFileName(step: number): string {
-  return `step_${step}.msgpack`;
-}
+/** The envelope's keys, in the order they are written; `crc32c` must be last. */
+const KEYS = ['format', 'version', 'step', 'created', 'metadata', 'payload', 'crc32c'] as const;
+
+/** The trailer: 0xce (msgpack uint32) and the checksum, big-endian. */
+const TRAILER = 5;
 
 export interface StepFile {
   step: number;
@@ -22,53 +24,102 @@ export interface StepFile {
   state: State;
 }
 
-function checksum(metadata: Uint8Array, payload: Uint8Array): number {
-  return native().crc32c(payload, native().crc32c(metadata));
-}
-
-/** The bytes of a step file (throws a TypeError naming a value that is not State). */
+/**
+ * The bytes of a step file. Throws a TypeError naming `state` or `metadata`
+ * (and the bad path inside it) for a value a checkpoint cannot hold.
+ */
 export function encodeStepFile(step: number, state: unknown, metadata: unknown, created = Date.now()): Uint8Array {
-  const payload = encodeState(state, 'state');
-  const meta = encodeState(metadata, 'metadata');
-  return encode({
-    format: FORMAT_NAME,
-    version: FORMAT_VERSION,
-    step,
-    created,
-    metadata: meta,
-    payload,
-    crc32c: checksum(meta, payload),
-  });
+  assertState(state, 'state');
+  assertState(metadata, 'metadata');
+  const metaSize = stateSize(metadata);
+  const stateBytes = stateSize(state);
+  const size =
+    1 +
+    KEYS.reduce((sum, key) => sum + strSize(key), 0) +
+    strSize(FORMAT_NAME) + numberSize(FORMAT_VERSION) + numberSize(step) + numberSize(created) +
+    binHeaderSize(metaSize) + metaSize +
+    binHeaderSize(stateBytes) + stateBytes +
+    TRAILER;
+  const w = new MsgpackWriter(size);
+  w.u8(0x80 | KEYS.length);
+  w.str('format');
+  w.str(FORMAT_NAME);
+  w.str('version');
+  w.number(FORMAT_VERSION);
+  w.str('step');
+  w.number(step);
+  w.str('created');
+  w.number(created);
+  w.str('metadata');
+  embed(w, metadata, metaSize);
+  w.str('payload');
+  embed(w, state, stateBytes);
+  w.str('crc32c');
+  w.u8(0xce);
+  w.u32(native().crc32c(w.bytes.subarray(0, w.pos)));
+  return w.finish();
 }
 
-/** Parses and checks a step file; any flaw throws CheckpointCorruptError naming file. */
+/** A bin whose body is the msgpack of value, written in place. */
+function embed(w: MsgpackWriter, value: State, size: number): void {
+  w.binHeader(size);
+  const end = w.pos + size;
+  w.state(value);
+  if (w.pos !== end) throw new TypeError('the state changed while it was being encoded');
+}
+
+/**
+ * Parses and checks a step file (framing, format, version, step, CRC32C, then
+ * the embedded documents); any flaw throws CheckpointCorruptError naming file.
+ */
 export function decodeStepFile(bytes: Uint8Array, file: string, expectedStep?: number): StepFile {
   const fail = (reason: string, cause?: unknown): never => {
-    throw new CheckpointCorruptError(file, reason, { cause });
+    throw new CheckpointCorruptError(file, reason, cause === undefined ? undefined : { cause });
   };
   if (bytes.length === 0) fail('the file is empty');
   let envelope: unknown;
   try {
-    envelope = decode(bytes, { maxStrLength: bytes.length, maxBinLength: bytes.length, maxArrayLength: bytes.length, maxMapLength: bytes.length, maxExtLength: bytes.length });
+    envelope = readDocument(bytes, true, 'envelope');
   } catch (cause) {
-    fail(`not a complete msgpack document (${(cause as Error).message})`, cause);
+    fail(`it is not one complete msgpack document of ${bytes.length} bytes (${(cause as Error).message})`, cause);
   }
   if (typeof envelope !== 'object' || envelope === null || Array.isArray(envelope)) fail('the envelope is not a map');
   const env = envelope as Record<string, unknown>;
-  if (env.format !== FORMAT_NAME) fail(`format is ${JSON.stringify(env.format)}, expected "${FORMAT_NAME}"`);
-  if (env.version !== FORMAT_VERSION) fail(`format version ${String(env.version)} is not supported (this package reads ${FORMAT_VERSION})`);
-  const { step, created, metadata, payload, crc32c } = env;
+  // The CRC first, so a flipped byte in the format name or version reads as
+  // damage, not as someone else's file or a newer format.
+  const keys = Object.keys(env);
+  const sealed = keys[keys.length - 1] === 'crc32c' && bytes[bytes.length - TRAILER] === 0xce;
+  if (sealed) {
+    const stored = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(bytes.length - 4);
+    const actual = native().crc32c(bytes.subarray(0, bytes.length - 4));
+    if (stored !== actual) fail(`CRC32C mismatch (stored ${hex(stored)}, computed ${hex(actual)})`);
+  }
+  if (env.format !== FORMAT_NAME) fail(`format is ${JSON.stringify(env.format) ?? 'missing'}, expected "${FORMAT_NAME}"`);
+  if (!sealed && env.version === FORMAT_VERSION) fail('it does not end with the crc32c entry as a msgpack uint32');
+  if (env.version !== FORMAT_VERSION) {
+    fail(`format version ${String(env.version)} is not supported (this package reads version ${FORMAT_VERSION})`);
+  }
+  const { step, created, metadata, payload } = env;
   if (typeof step !== 'number' || !Number.isSafeInteger(step) || step < 0) fail('step is not a non-negative integer');
   if (expectedStep !== undefined && step !== expectedStep) fail(`it holds step ${String(step)}, but its name says ${expectedStep}`);
-  if (typeof created !== 'number') fail('created is not a number');
-  if (!(metadata instanceof Uint8Array) || !(payload instanceof Uint8Array)) fail('metadata or payload is not binary');
-  const meta = metadata as Uint8Array;
-  const data = payload as Uint8Array;
-  const actual = checksum(meta, data);
-  if (crc32c !== actual) fail(`CRC32C mismatch (stored ${String(crc32c)}, computed ${actual})`);
+  if (typeof created !== 'number' || !Number.isFinite(created)) fail('created is not a finite number');
+  if (!(metadata instanceof Uint8Array)) fail('metadata is not a msgpack bin');
+  if (!(payload instanceof Uint8Array)) fail('payload is not a msgpack bin');
+  let meta: State;
+  let state: State;
   try {
-    return { step: step as number, created: created as number, metadata: decodeState(meta), state: decodeState(data) };
+    meta = decodeState(metadata as Uint8Array);
+  } catch (cause) {
+    return fail(`the metadata does not decode (${(cause as Error).message})`, cause);
+  }
+  try {
+    state = decodeState(payload as Uint8Array);
   } catch (cause) {
     return fail(`the payload does not decode (${(cause as Error).message})`, cause);
   }
+  return { step: step as number, created: created as number, metadata: meta, state };
+}
+
+function hex(crc: number): string {
+  return `0x${crc.toString(16).padStart(8, '0')}`;
 }

@@ -12,8 +12,31 @@ export interface Checkpointable {
   setState(state: State): void;
 }
 
+/** The TypedArray kinds a State may hold (Float16Array and DataView are not among them). */
+export const TYPED_ARRAY_KINDS = [
+  'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array',
+  'Uint32Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array',
+] as const;
+export type TypedArrayKind = (typeof TYPED_ARRAY_KINDS)[number];
+
+/** Arrays and objects nest at most this deep (the root is depth 0). */
+export const MAX_STATE_DEPTH = 512;
+
+const KINDS: ReadonlySet<string> = new Set(TYPED_ARRAY_KINDS);
+
+/**
+ * The kind of a supported TypedArray, else undefined. Uses the toStringTag
+ * getter, so arrays from other realms count and subclasses (Buffer) report
+ * their base kind.
+ */
+export function typedArrayKind(value: unknown): TypedArrayKind | undefined {
+  if (!ArrayBuffer.isView(value)) return undefined;
+  const tag = (value as unknown as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag];
+  return typeof tag === 'string' && KINDS.has(tag) ? (tag as TypedArrayKind) : undefined;
+}
+
 export function isTypedArray(value: unknown): value is TypedArray {
-  return ArrayBuffer.isView(value) && !(value instanceof DataView);
+  return typedArrayKind(value) !== undefined;
 }
 
 function isPlainObject(value: object): boolean {
@@ -21,27 +44,57 @@ function isPlainObject(value: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
-/** Throws a TypeError naming the path of the first value that is not State. */
-export function assertState(value: unknown, path = 'state', seen = new Set<object>()): asserts value is State {
+// A lone surrogate has no UTF-8 form; encoding would silently replace it.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function wellFormed(text: string): boolean {
+  const native = (text as { isWellFormed?: () => boolean }).isWellFormed;
+  return native !== undefined ? native.call(text) : !LONE_SURROGATE.test(text);
+}
+
+function describeKind(value: object): string {
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor?.name ?? 'binary view'}`;
+  return `a ${value.constructor?.name ?? 'non-plain object'}`;
+}
+
+/**
+ * Throws a TypeError (RangeError past MAX_STATE_DEPTH) naming the path of the
+ * first value that a step file cannot hold exactly.
+ */
+export function assertState(value: unknown, path = 'state'): asserts value is State {
+  check(value, path, 0, new Set());
+}
+
+function check(value: unknown, path: string, depth: number, ancestors: Set<object>): void {
   switch (typeof value) {
     case 'boolean':
     case 'number':
     case 'bigint':
+      return;
     case 'string':
+      if (!wellFormed(value)) throw new TypeError(`${path} is a string with a lone surrogate, which UTF-8 cannot hold`);
       return;
-    case 'object':
+    case 'object': {
       if (value === null || isTypedArray(value)) return;
-      if (seen.has(value)) throw new TypeError(`${path} is a circular reference, which a checkpoint cannot hold`);
-      seen.add(value);
+      if (ancestors.has(value)) throw new TypeError(`${path} is a circular reference, which a checkpoint cannot hold`);
+      if (depth >= MAX_STATE_DEPTH) throw new RangeError(`${path} is nested deeper than ${MAX_STATE_DEPTH} levels`);
+      ancestors.add(value);
       if (Array.isArray(value)) {
-        value.forEach((item, i) => assertState(item, `${path}[${i}]`, seen));
+        // An index loop, not forEach, so holes are seen (as undefined) and rejected.
+        for (let i = 0; i < value.length; i++) check(value[i], `${path}[${i}]`, depth + 1, ancestors);
       } else if (isPlainObject(value)) {
-        for (const [k, v] of Object.entries(value)) assertState(v, `${path}.${k}`, seen);
+        for (const key of Object.keys(value)) {
+          const at = `${path}.${key}`;
+          if (key === '__proto__') throw new TypeError(`${at}: the key "__proto__" cannot be stored in a checkpoint`);
+          if (!wellFormed(key)) throw new TypeError(`${at}: the key has a lone surrogate, which UTF-8 cannot hold`);
+          check((value as Record<string, unknown>)[key], at, depth + 1, ancestors);
+        }
       } else {
-        throw new TypeError(`${path} is a ${value.constructor?.name ?? 'non-plain object'}, which a checkpoint cannot hold`);
+        throw new TypeError(`${path} is ${describeKind(value)}, which a checkpoint cannot hold`);
       }
-      seen.delete(value);
+      ancestors.delete(value);
       return;
+    }
     default:
       throw new TypeError(`${path} is ${typeof value}, which a checkpoint cannot hold`);
   }

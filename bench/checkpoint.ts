@@ -1,0 +1,262 @@
+// Checkpoint latency against the floor of the same I/O, measured in the same run.
+//   save:    PipelineCheckpoint.save (keep: 3) of a small state, vs the floor:
+//            open(O_EXCL) + write + fsync + close + rename + fsync(dir) of the
+//            same bytes with synchronous fs calls (the fewest syscalls possible);
+//   restore: PipelineCheckpoint.restore of that step, vs readFileSync of the file;
+//   restoreLatest with 1000 step files present.
+// Floor and package calls alternate (and swap order every round), so drift in
+// the disk hits both alike; each timed save starts with an idle queue, as in a
+// training loop.
+//
+// CLI:    npm run bench:checkpoint [-- --iterations N --files N --dir DIR --json]
+// Module: import { benchCheckpoint } from './bench/checkpoint'; await benchCheckpoint({ iterations: 200 })
+import { execFileSync } from 'node:child_process';
+import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, release, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { PipelineCheckpoint, type State } from '../src/index.js';
+import { encodeStepFile } from '../src/checkpoint/step-file.js';
+
+export interface Latency {
+  p50: number;
+  p99: number;
+  mean: number;
+}
+
+export interface CheckpointBenchResult {
+  machine: { cpu: string; nproc: number; node: string; kernel: string; filesystem: string; directory: string; loadAverage: number };
+  iterations: number;
+  stateBytes: number;
+  /** Milliseconds. */
+  saveFloor: Latency;
+  save: Latency;
+  readFloor: Latency;
+  restore: Latency;
+  restoreLatestFiles: number;
+  restoreLatest: Latency;
+  /** save p50 / saveFloor p50 (target <= 1.5). */
+  saveRatio: number;
+  /** restoreLatest p50 with restoreLatestFiles step files (target <= 5 ms). */
+  restoreLatestP50: number;
+}
+
+export interface CheckpointBenchOptions {
+  /** Timed iterations of each measurement (default 300). */
+  iterations?: number;
+  /** Step files present for the restoreLatest measurement (default 1000). */
+  files?: number;
+  /** Where to write (default: a fresh folder in os.tmpdir()); use a real disk, not tmpfs. */
+  dir?: string;
+}
+
+/** The small state: what a data pipeline typically saves (positions, RNG key, a few counters). */
+function smallState(step: number): State {
+  return {
+    epoch: 3,
+    position: step * 64,
+    key: new Uint32Array([0x2a, 0x9e3779b9]),
+    rngCounter: 123_456_789_012n + BigInt(step),
+    shard: { index: 0, count: 8 },
+    fingerprint: 'records=1000000;batch=64;seed=42;shards=8',
+  };
+}
+
+function latency(samples: number[]): Latency {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  return { p50: at(0.5), p99: at(0.99), mean: samples.reduce((a, b) => a + b, 0) / samples.length };
+}
+
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+
+function cpuModel(): string {
+  try {
+    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name'));
+    if (line) return line.split(':')[1]!.trim();
+  } catch {
+    // not Linux
+  }
+  return cpus()[0]?.model ?? 'unknown';
+}
+
+function filesystemOf(dir: string): string {
+  // findmnt names ext4 as such; stat -f reports its magic as "ext2/ext3".
+  for (const [cmd, args] of [['findmnt', ['-n', '-o', 'FSTYPE', '-T', dir]], ['stat', ['-f', '-c', '%T', dir]]] as const) {
+    try {
+      return execFileSync(cmd, [...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      // try the next tool
+    }
+  }
+  return 'unknown';
+}
+
+/**
+ * The floor: the durable-write syscalls alone, synchronous. Like a save, it
+ * writes a new name each time (older ones are removed untimed, as pruning is).
+ */
+function floorWrite(dir: string, bytes: Uint8Array, i: number): void {
+  const temp = join(dir, `.floor.${i}.tmp`);
+  const fd = openSync(temp, 'wx', 0o644);
+  writeSync(fd, bytes);
+  fsyncSync(fd);
+  closeSync(fd);
+  renameSync(temp, join(dir, `floor_${i}.bin`));
+  const dirFd = openSync(dir, 'r');
+  fsyncSync(dirFd);
+  closeSync(dirFd);
+}
+
+export async function benchCheckpoint(options: CheckpointBenchOptions = {}): Promise<CheckpointBenchResult> {
+  const iterations = options.iterations ?? 300;
+  const files = options.files ?? 1000;
+  const loadAverage = loadavg()[0]!; // other work on the machine skews both sides of each ratio
+  const root = mkdtempSync(join(options.dir ?? tmpdir(), 'rp-bench-checkpoint-'));
+  try {
+    const dir = join(root, 'steps');
+    const ckpt = new PipelineCheckpoint(dir, { keep: 3 });
+    let state: State = null;
+    const pipeline = { getState: () => state, setState: (s: State) => void (state = s) };
+    const stateBytes = encodeStepFile(0, smallState(0), {}).length;
+
+    // Save vs floor, alternating; the first 20 rounds warm up caches and JIT.
+    const saves: number[] = [];
+    const floors: number[] = [];
+    const warmup = 20;
+    for (let i = 0; i < warmup + iterations; i++) {
+      state = smallState(i + 1);
+      const bytes = encodeStepFile(i + 1, state, {});
+      const floor = () => {
+        const t = now();
+        floorWrite(dir, bytes, i);
+        return now() - t;
+      };
+      const save = async () => {
+        // Let the previous save's pruning finish first, as the training steps
+        // between two saves would (a synchronous floor call blocks it).
+        await ckpt.waitUntilFinished();
+        const t = now();
+        await ckpt.save(pipeline, { step: i + 1 });
+        return now() - t;
+      };
+      // Alternate which goes first: an fsync right after another one can be cheaper (journal commits).
+      let f: number;
+      let s: number;
+      if (i % 2 === 0) {
+        f = floor();
+        s = await save();
+      } else {
+        s = await save();
+        f = floor();
+      }
+      if (i >= warmup) {
+        floors.push(f);
+        saves.push(s);
+      }
+      rmSync(join(dir, `floor_${i - 3}.bin`), { force: true }); // keep 3, untimed
+    }
+
+    // Restore vs reading the same file.
+    const last = warmup + iterations;
+    const file = join(dir, `step_${last}.msgpack`);
+    const restores: number[] = [];
+    const reads: number[] = [];
+    for (let i = 0; i < warmup + iterations; i++) {
+      const read = () => {
+        const t = now();
+        readFileSync(file);
+        return now() - t;
+      };
+      const restore = async () => {
+        const t = now();
+        await ckpt.restore(pipeline, last);
+        return now() - t;
+      };
+      let r: number;
+      let s: number;
+      if (i % 2 === 0) {
+        r = read();
+        s = await restore();
+      } else {
+        s = await restore();
+        r = read();
+      }
+      if (i >= warmup) {
+        reads.push(r);
+        restores.push(s);
+      }
+    }
+    await ckpt.close();
+
+    // restoreLatest with many step files present (written without fsync: setup, not measured).
+    const many = join(root, 'many');
+    const reader = new PipelineCheckpoint(many);
+    for (let step = 1; step <= files; step++) writeFileSync(join(many, `step_${step}.msgpack`), encodeStepFile(step, smallState(step), { step }));
+    const latest: number[] = [];
+    for (let i = 0; i < warmup + iterations; i++) {
+      const t = now();
+      const step = await reader.restoreLatest(pipeline);
+      if (i >= warmup) latest.push(now() - t);
+      if (step !== files) throw new Error(`restoreLatest gave ${step}, expected ${files}`);
+    }
+    await reader.close();
+
+    const save = latency(saves);
+    const saveFloor = latency(floors);
+    const restoreLatest = latency(latest);
+    return {
+      machine: { cpu: cpuModel(), nproc: availableParallelism(), node: process.version, kernel: release(), filesystem: filesystemOf(root), directory: root, loadAverage },
+      iterations,
+      stateBytes,
+      saveFloor,
+      save,
+      readFloor: latency(reads),
+      restore: latency(restores),
+      restoreLatestFiles: files,
+      restoreLatest,
+      saveRatio: save.p50 / saveFloor.p50,
+      restoreLatestP50: restoreLatest.p50,
+    };
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+function formatTable(r: CheckpointBenchResult): string {
+  const ms = (v: number) => v.toFixed(3);
+  const row = (name: string, l: Latency, floor?: Latency) =>
+    `| ${name} | ${ms(l.p50)} | ${ms(l.p99)} | ${floor ? `${(l.p50 / floor.p50).toFixed(2)}x` : ''} |`;
+  return [
+    `machine: ${r.machine.cpu}, nproc ${r.machine.nproc}, Node ${r.machine.node}, Linux ${r.machine.kernel}, ${r.machine.filesystem} (${r.machine.directory}), load average ${r.machine.loadAverage.toFixed(2)}`,
+    `state: ${r.stateBytes} bytes per step file; ${r.iterations} timed iterations each`,
+    '',
+    '| operation | p50 ms | p99 ms | p50 vs floor |',
+    '|---|---|---|---|',
+    row('floor: write + fsync + rename + fsync dir (sync calls)', r.saveFloor),
+    row('save (keep: 3)', r.save, r.saveFloor),
+    row('floor: readFileSync of the step file', r.readFloor),
+    row('restore(step)', r.restore, r.readFloor),
+    row(`restoreLatest, ${r.restoreLatestFiles} step files present`, r.restoreLatest),
+    '',
+    `save p50 / floor p50 = ${r.saveRatio.toFixed(2)} (target <= 1.5): ${r.saveRatio <= 1.5 ? 'met' : 'NOT met'}`,
+    `restoreLatest p50 with ${r.restoreLatestFiles} files = ${r.restoreLatestP50.toFixed(3)} ms (target <= 5 ms): ${r.restoreLatestP50 <= 5 ? 'met' : 'NOT met'}`,
+  ].join('\n');
+}
+
+if (require.main === module) {
+  const { values } = parseArgs({
+    options: { iterations: { type: 'string' }, files: { type: 'string' }, dir: { type: 'string' }, json: { type: 'boolean' } },
+  });
+  benchCheckpoint({
+    iterations: values.iterations === undefined ? undefined : Number(values.iterations),
+    files: values.files === undefined ? undefined : Number(values.files),
+    dir: values.dir,
+  }).then(
+    (result) => console.log(values.json ? JSON.stringify(result, null, 2) : formatTable(result)),
+    (err: unknown) => {
+      console.error(err);
+      process.exitCode = 1;
+    },
+  );
+}

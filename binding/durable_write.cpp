@@ -1,0 +1,111 @@
+// writeFileDurable(dir, name, tempName, data) and syncDirectory(dir): the core's
+// durable write on a libuv worker thread, as promises. A failure rejects with an
+// Error carrying errno, syscall and path (the TS side adds the errno's name).
+#include <functional>
+#include <utility>
+
+#include "args.h"
+#include "modules.h"
+#include "rp/durable_write.h"
+
+namespace rpb {
+namespace {
+
+class IoWorker : public Napi::AsyncWorker {
+ public:
+  IoWorker(Napi::Env env, std::function<void()> job)
+      : Napi::AsyncWorker(env, "resumable-pipeline:io"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        job_(std::move(job)) {}
+
+  // Keeps a buffer alive (and where it is) until the work is done.
+  void Hold(const Napi::Uint8Array& data) { held_ = Napi::Persistent(data); }
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    try {
+      job_();
+    } catch (const rp::IoError& e) {
+      errno_ = e.code().value();
+      syscall_ = e.syscall();
+      path_ = e.path();
+      message_ = e.code().message();
+      SetError(e.what());
+    } catch (const std::exception& e) {
+      SetError(e.what());
+    }
+  }
+
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+
+  void OnError(const Napi::Error& error) override {
+    Napi::Object err = error.Value();
+    if (errno_ != 0) {
+      err.Set("errno", Napi::Number::New(Env(), errno_));
+      err.Set("syscall", Napi::String::New(Env(), syscall_));
+      err.Set("path", Napi::String::New(Env(), path_));
+      err.Set("description", Napi::String::New(Env(), message_));
+    }
+    deferred_.Reject(err);
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::function<void()> job_;
+  Napi::Reference<Napi::Uint8Array> held_;
+  int errno_ = 0;
+  std::string syscall_;
+  std::string path_;
+  std::string message_;
+};
+
+// A plain file name: not empty, no '/', not "." or "..".
+std::string NameArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  std::string value = StringArg(info, i, name);
+  if (value.empty() || value == "." || value == ".." || value.find('/') != std::string::npos ||
+      value.find('\0') != std::string::npos) {
+    ThrowRange(info.Env(), std::string(name) + " must be a file name without '/', got \"" + value + "\"");
+  }
+  return value;
+}
+
+std::string DirArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  std::string value = StringArg(info, i, name);
+  if (value.empty() || value.find('\0') != std::string::npos) {
+    ThrowRange(info.Env(), std::string(name) + " must be a non-empty path");
+  }
+  return value;
+}
+
+Napi::Value WriteFileDurable(const Napi::CallbackInfo& info) {
+  std::string dir = DirArg(info, 0, "dir");
+  std::string name = NameArg(info, 1, "name");
+  std::string temp = NameArg(info, 2, "tempName");
+  Napi::Uint8Array data = Uint8ArrayArg(info, 3, "data");
+  const uint8_t* bytes = Bytes(data);
+  const size_t len = data.ByteLength();
+  auto* worker = new IoWorker(info.Env(), [dir, name, temp, bytes, len] {
+    rp::write_file_durable(dir, name, temp, bytes, len);
+  });
+  worker->Hold(data);
+  worker->Queue();
+  return worker->Promise();
+}
+
+Napi::Value SyncDirectory(const Napi::CallbackInfo& info) {
+  std::string dir = DirArg(info, 0, "dir");
+  auto* worker = new IoWorker(info.Env(), [dir] { rp::sync_directory(dir); });
+  worker->Queue();
+  return worker->Promise();
+}
+
+}  // namespace
+
+void InitDurableWrite(Napi::Env env, Napi::Object exports) {
+  exports.Set("writeFileDurable", Napi::Function::New(env, WriteFileDurable));
+  exports.Set("syncDirectory", Napi::Function::New(env, SyncDirectory));
+}
+
+}  // namespace rpb

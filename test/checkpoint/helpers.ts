@@ -1,0 +1,143 @@
+// Shared by the checkpoint tests: temp directories, child processes running
+// the built package, and small iterators with strict setState.
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterEach } from 'vitest';
+import { CheckpointableIterator, type State } from '../../src/index.js';
+
+export const ROOT = join(__dirname, '../..');
+export const CHILDREN = join(__dirname, 'children');
+export const CLI = join(ROOT, 'dist/cjs/cli/main.js');
+
+const dirs: string[] = [];
+
+/** A fresh temp directory, removed after the current test. */
+export function tempDir(prefix = 'rp-ckpt-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+}
+
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A child running children/<script> under plain node, with its stdout as lines. */
+export class Child {
+  readonly proc: ChildProcessWithoutNullStreams;
+  readonly lines: string[] = [];
+  stderr = '';
+  private waiters: Array<() => void> = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(command: string, args: readonly string[]) {
+    this.proc = spawn(command, args, { cwd: ROOT });
+    createInterface({ input: this.proc.stdout }).on('line', (line) => {
+      this.lines.push(line);
+      for (const wake of this.waiters.splice(0)) wake();
+    });
+    this.proc.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stderr += chunk;
+    });
+    // 'close' comes after stdout has ended, so every line the child wrote is in `lines`.
+    this.exited = new Promise((resolve) => this.proc.on('close', (code, signal) => resolve({ code, signal })));
+    void this.exited.then(() => {
+      for (const wake of this.waiters.splice(0)) wake();
+    });
+  }
+
+  static node(script: string, args: readonly string[] = []): Child {
+    return new Child(process.execPath, [join(CHILDREN, script), ...args]);
+  }
+
+  send(line: string): void {
+    this.proc.stdin.write(`${line}\n`);
+  }
+
+  /** The first line (from the start) matching test; rejects if the child exits first. */
+  async waitFor(test: (line: string) => boolean, timeoutMs = 30_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.lines.find(test);
+      if (found !== undefined) return found;
+      if (this.proc.exitCode !== null || this.proc.signalCode !== null) {
+        throw new Error(`child exited (${this.proc.exitCode ?? this.proc.signalCode}) before the line; stderr: ${this.stderr}`);
+      }
+      if (Date.now() > deadline) throw new Error(`timed out waiting for a line; got ${JSON.stringify(this.lines)}; stderr: ${this.stderr}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 50);
+      });
+    }
+  }
+
+  /** Parses the last line that is a JSON object. */
+  json<T = Record<string, unknown>>(): T {
+    const line = [...this.lines].reverse().find((l) => l.startsWith('{'));
+    if (line === undefined) throw new Error(`no JSON line from the child; stdout: ${this.lines.join('\n')}; stderr: ${this.stderr}`);
+    return JSON.parse(line) as T;
+  }
+}
+
+/**
+ * A way to run commands in a private mount namespace with a tmpfs mount
+ * (`unshare -Urm`, or `unshare -m` as root), or why there is none.
+ */
+export function mountNamespace(): { prefix: string[] } | { reason: string } {
+  const reasons: string[] = [];
+  const candidates = [['unshare', '-Urm'], ...(process.getuid?.() === 0 ? [['unshare', '-m']] : [])];
+  const dir = mkdtempSync(join(tmpdir(), 'rp-probe-'));
+  try {
+    for (const prefix of candidates) {
+      const probe = spawnSync(prefix[0]!, [...prefix.slice(1), 'sh', '-c', `mount -t tmpfs -o size=64k tmpfs '${dir}'`], { encoding: 'utf8' });
+      if (probe.status === 0) return { prefix };
+      reasons.push(`${prefix.join(' ')}: ${(probe.error?.message ?? probe.stderr).trim() || `exit ${probe.status}`}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { reason: `cannot mount a tmpfs in a private mount namespace (${reasons.join('; ')})` };
+}
+
+/** A counter with a strict setState: it validates everything before changing anything. */
+export class Counter extends CheckpointableIterator<number> {
+  position = 0;
+  seed = 7n;
+  weights = new Float64Array([0.5, -0, 1.5, 2.5]);
+
+  next(): IteratorResult<number> {
+    this.position += 1;
+    this.weights[this.position % 4] = this.position;
+    return { done: false, value: this.position };
+  }
+
+  getState(): State {
+    return { position: this.position, seed: this.seed, weights: this.weights.slice() };
+  }
+
+  setState(state: State): void {
+    if (typeof state !== 'object' || state === null || Array.isArray(state) || ArrayBuffer.isView(state)) {
+      throw new TypeError('state must be an object');
+    }
+    const { position, seed, weights } = state as Record<string, State>;
+    if (typeof position !== 'number' || !Number.isSafeInteger(position) || position < 0) throw new RangeError('state.position is invalid');
+    if (typeof seed !== 'bigint') throw new TypeError('state.seed must be a bigint');
+    if (!(weights instanceof Float64Array) || weights.length !== 4) throw new TypeError('state.weights must be a Float64Array(4)');
+    this.position = position;
+    this.seed = seed;
+    this.weights = weights.slice();
+  }
+}
+
+/** An iterator whose setState changes part of itself and then throws: restore must roll it back. */
+export class HalfApplying extends Counter {
+  override setState(state: State): void {
+    const s = state as Record<string, State>;
+    if (typeof s.position === 'number') this.position = s.position;
+    if (s.reject === true) throw new RangeError('state.reject: this state is refused after a partial update');
+    super.setState(state);
+  }
+}
