@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CheckpointCorruptError, decodeState, encodeState, PipelineCheckpoint, type State } from '../../../src/index.js';
+import { ArraySource, CheckpointCorruptError, DataLoader, decodeState, encodeState, IncompatibleStateError, PipelineCheckpoint, type State } from '../../../src/index.js';
 import { assertState } from '../../../src/iterator/state.js';
 import { decodeStepFile, encodeStepFile } from '../../../src/checkpoint/step-file.js';
 import { crc32cReference } from '../crc32c-reference.js';
@@ -143,6 +143,57 @@ describe('setState gets whatever decodes', () => {
       { numRuns: 400 },
     );
     expect(accepted).toBeGreaterThan(0); // the generator does reach the happy path
+    expect(refused).toBeGreaterThan(0);
+  });
+});
+
+describe('DataLoader.setState gets whatever decodes', () => {
+  const source = new ArraySource({ x: { data: new Float32Array(100 * 2).map((_, i) => i), shape: [100, 2] } });
+  const fingerprint = { n: 100, seed: 7, batchSize: 8, shuffle: true, dropRemainder: false };
+  /** Near-valid loader states: most fields right, one or more fuzzed. */
+  const nearValid: fc.Arbitrary<State> = fc.record({
+    version: fc.oneof(fc.constant(1), fc.integer(), state),
+    epoch: fc.oneof(fc.nat(3), fc.double(), fc.constant(-1), state),
+    position: fc.oneof(fc.nat(120), fc.double(), fc.constant(-1), state),
+    fingerprint: fc.oneof(
+      fc.constant(fingerprint),
+      fc.record({
+        n: fc.oneof(fc.constant(100), fc.nat(), state),
+        seed: fc.oneof(fc.constant(7), fc.bigInt(), state),
+        batchSize: fc.oneof(fc.constant(8), fc.nat(), state),
+        shuffle: fc.oneof(fc.boolean(), state),
+        dropRemainder: fc.oneof(fc.boolean(), state),
+      }),
+      state,
+    ),
+  });
+
+  it('either resumes or throws a typed error and leaves the loader where it was', () => {
+    let accepted = 0;
+    let refused = 0;
+    fc.assert(
+      fc.property(fc.oneof(nearValid, state), (value) => {
+        const loader = new DataLoader(source, { batchSize: 8, seed: 7, numEpochs: 3, prefetch: 1 });
+        try {
+          loader.next();
+          const before = encodeState(loader.getState());
+          try {
+            loader.setState(value);
+            accepted += 1;
+          } catch (err) {
+            refused += 1;
+            expect([TypeError, RangeError, IncompatibleStateError]).toContain((err as Error).constructor);
+            expect(Buffer.from(encodeState(loader.getState())).equals(Buffer.from(before))).toBe(true);
+            const next = loader.next();
+            expect(next.done).toBe(false);
+          }
+        } finally {
+          loader.close();
+        }
+      }),
+      { numRuns: 300 },
+    );
+    expect(accepted).toBeGreaterThan(0);
     expect(refused).toBeGreaterThan(0);
   });
 });
