@@ -7,6 +7,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   rpb::InitGather(env, exports);
   rpb::InitCrc32c(env, exports);
   rpb::InitFileLock(env, exports);
+  rpb::InitHugePages(env, exports);
   return exports;
 }
 

@@ -8,4 +8,5 @@ void InitPermutation(Napi::Env env, Napi::Object exports);
 void InitGather(Napi::Env env, Napi::Object exports);
 void InitCrc32c(Napi::Env env, Napi::Object exports);
 void InitFileLock(Napi::Env env, Napi::Object exports);
+void InitHugePages(Napi::Env env, Napi::Object exports);
 }  // namespace rpb

@@ -19,6 +19,7 @@ export interface NativeBinding {
   crc32c(data: Uint8Array, crc?: number): number;
   lockFile(path: string): number;
   unlockFile(fd: number): void;
+  hugePageBuffer(byteLength: number): ArrayBuffer;
 }
 
 const PACKAGE_NAME = 'resumable-pipeline';
