@@ -40,10 +40,10 @@ constexpr size_t kMinAhead = 4;
 constexpr size_t kMaxAhead = 16;
 constexpr size_t kPrefetchRowBytes = 1024;
 
-// Batches below this many bytes are copied on the calling thread: handing
-// chunks to the pool costs more than it saves (a parked worker takes about
-// 25 us to wake on the bench VM).
-constexpr size_t kParallelBytes = size_t{256} << 10;
+// Batches up to this many bytes are copied on the calling thread: a parked
+// worker takes 5-25 us to wake on the bench VM (bench_core's "pool wake"),
+// and the other core is often busy, against ~100 us of copying at this size.
+constexpr size_t kParallelBytes = size_t{1} << 20;
 // Target bytes per parallel chunk.
 constexpr size_t kChunkBytes = size_t{64} << 10;
 // Batches from this size on use streaming stores: too big to stay in the

@@ -84,11 +84,11 @@ TEST(row_sizes_pooled_small_batch) {
 
 TEST(big_batch_parallel) {
   rp::ThreadPool pool(4);
-  // 2 MiB and 8 MiB batches: well over the parallel threshold.
+  // 2 MiB to 8 MiB batches: over the parallel threshold (1 MiB).
   CHECK(gather_matches(5000, 1024, 2048, &pool));
   CHECK(gather_matches(3000, 4096, 2048, &pool));
-  CHECK(gather_matches(100000, 4, 200000, &pool));
-  CHECK(gather_matches(100000, 3, 200000, &pool));
+  CHECK(gather_matches(100000, 4, 400000, &pool));
+  CHECK(gather_matches(100000, 3, 700000, &pool));
   CHECK(gather_matches(1000, 1000, 3000, &rp::ThreadPool::shared()));
 }
 
