@@ -3,7 +3,7 @@
 // cases compared with each other are interleaved round by round, so a noisy
 // stretch of the run hits all of them alike.
 import { readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 
 export interface Row {
   figure: string;
@@ -102,10 +102,17 @@ export interface MachineInfo {
   node: string;
   /** Transparent huge pages mode (Linux), e.g. "always [madvise] never". */
   thp?: string;
+  /** 1-minute load average when the run started: other work shares the cores. */
+  load: number;
 }
 
 export function machine(): MachineInfo {
-  const info: MachineInfo = { cpu: cpus()[0]?.model ?? 'unknown', nproc: cpus().length, node: process.version };
+  const info: MachineInfo = {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    nproc: cpus().length,
+    node: process.version,
+    load: loadavg()[0]!,
+  };
   try {
     info.thp = readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8').trim();
   } catch {

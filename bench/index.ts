@@ -2,6 +2,7 @@
 // figure of BENCHMARKS.md, printed as markdown tables and written as JSON
 // (default bench-results.json). A section is one line below.
 import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { gatherOrdinarySection, gatherSection } from './gather.js';
 import { type BenchContext, machine, printTable, type Row, type Section } from './harness.js';
 import { overheadSection } from './overhead.js';
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
   const info = machine();
   console.log(`# resumable-pipeline benchmarks${quick ? ' (quick)' : ''}`);
   console.log(`${info.cpu}, ${info.nproc} cores, Node ${info.node}${info.thp ? `, THP: ${info.thp}` : ''}`);
+  console.log(`Load average at start: ${info.load.toFixed(2)} (other processes share the cores).`);
   console.log(`Medians of ${ctx.repeats} interleaved rounds after one warm-up round.`);
   const results: Record<string, { title: string; rows: Row[]; seconds: number }> = {};
   for (const section of chosen) {
@@ -46,8 +48,10 @@ async function main(): Promise<void> {
     printTable(section.title, rows);
   }
   const date = new Date().toISOString();
-  writeFileSync(jsonPath, `${JSON.stringify({ machine: info, quick, repeats: ctx.repeats, date, results }, null, 2)}\n`);
-  console.log(`\nJSON: ${jsonPath}`);
+  const loadAtEnd = loadavg()[0]!;
+  const json = { machine: info, loadAtEnd, quick, repeats: ctx.repeats, date, results };
+  writeFileSync(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
+  console.log(`\nLoad average at end: ${loadAtEnd.toFixed(2)}. JSON: ${jsonPath}`);
 }
 
 main().catch((err: unknown) => {
