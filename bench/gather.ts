@@ -2,7 +2,7 @@
 // on the same buffers) and against a straightforward JS loop doing the same
 // copy with TypedArray.set/subarray.
 import { gather, hugePageBuffer } from '../src/index.js';
-import { type BenchContext, interleave, median, randomIndices, type Row, type Section } from './harness.js';
+import { type BenchContext, coresAvailable, interleave, median, randomIndices, type Row, type Section } from './harness.js';
 
 const SOURCE_BYTES = 2 ** 30;
 const BATCH_ROWS = 65536;
@@ -26,7 +26,7 @@ const gbps = (bytes: number, ms: number): number => bytes / (ms * 1e6);
 
 type Pages = 'huge' | 'ordinary';
 
-function runGather(ctx: BenchContext, pages: Pages): Row[] {
+async function runGather(ctx: BenchContext, pages: Pages): Promise<Row[]> {
   const allocate = (bytes: number): Uint8Array =>
     new Uint8Array(pages === 'huge' ? hugePageBuffer(bytes) : new ArrayBuffer(bytes));
   // Touch every page of both buffers before timing anything: first-touch page
@@ -49,7 +49,9 @@ function runGather(ctx: BenchContext, pages: Pages): Row[] {
     cases[`native${rowBytes}`] = (r) => gather(source, rowBytes, native[r]!, out);
     cases[`js${rowBytes}`] = (r) => jsLoopGather(source, rowBytes, js[r]!, out);
   }
+  const coresBefore = await coresAvailable();
   const ms = interleave(cases, rounds);
+  const coresAfter = await coresAvailable();
 
   const floor = gbps(2 * SOURCE_BYTES, median(ms.floor!));
   const rows: Row[] = [
@@ -58,6 +60,12 @@ function runGather(ctx: BenchContext, pages: Pages): Row[] {
       value: floor,
       unit: 'GB/s',
       note: 'TypedArray.set (memmove), one thread; read + write bytes',
+    },
+    {
+      figure: 'cores free for this process',
+      value: (coresBefore + coresAfter) / 2,
+      unit: 'cores',
+      note: `before ${coresBefore.toFixed(2)}, after ${coresAfter.toFixed(2)}: gather splits batches > 1 MiB over 2 threads`,
     },
   ];
   for (const { rowBytes } of inputs) {

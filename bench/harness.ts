@@ -4,6 +4,7 @@
 // stretch of the run hits all of them alike.
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { Worker } from 'node:worker_threads';
 
 export interface Row {
   figure: string;
@@ -71,6 +72,26 @@ export function interleave<K extends string>(
     }
   }
   return times;
+}
+
+/**
+ * How many cores this process gets right now: `threads` workers spin for
+ * `ms` while this thread idles, and the CPU time they got is divided by the
+ * wall time. On a shared machine it says whether the second core was there
+ * for the thread pool (2 means both were ours).
+ */
+export async function coresAvailable(threads = cpus().length, ms = 300): Promise<number> {
+  const code = `const end = Date.now() + ${ms}; while (Date.now() < end) {}`;
+  const before = process.cpuUsage();
+  const t0 = now();
+  await Promise.all(
+    Array.from({ length: threads }, () => {
+      const worker = new Worker(code, { eval: true });
+      return new Promise((resolve, reject) => worker.on('exit', resolve).on('error', reject));
+    }),
+  );
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1000 / (now() - t0);
 }
 
 export function percentile(values: number[], p: number): number {
