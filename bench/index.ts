@@ -1,31 +1,57 @@
-// `npm run bench [-- --quick] [-- --json FILE]`: every figure of BENCHMARKS.md,
-// printed as tables and written as JSON.
+// `npm run bench [-- --quick] [-- --only ID[,ID]] [-- --json FILE]`: every
+// figure of BENCHMARKS.md, printed as markdown tables and written as JSON
+// (default bench-results.json). A section is one line below.
 import { writeFileSync } from 'node:fs';
-import { gatherBench } from './gather.js';
-import { machine, printTable, type Row } from './harness.js';
-import { permutationBench } from './permutation.js';
+import { loadavg } from 'node:os';
+import { gatherOrdinarySection, gatherSection } from './gather.js';
+import { type BenchContext, machine, printTable, type Row, type Section } from './harness.js';
+import { overheadSection } from './overhead.js';
+import { permutationSection } from './permutation.js';
 
 const args = process.argv.slice(2);
+const option = (name: string): string | undefined => {
+  const at = args.indexOf(name);
+  return at >= 0 ? args[at + 1] : undefined;
+};
 const quick = args.includes('--quick');
-const jsonAt = args.indexOf('--json');
-const jsonPath = jsonAt >= 0 ? args[jsonAt + 1]! : 'bench-results.json';
+const jsonPath = option('--json') ?? 'bench-results.json';
+const only = option('--only')?.split(',');
 
-const sections: [string, () => Row[] | Promise<Row[]>][] = [
-  ['Gather', () => gatherBench({ sourceBytes: quick ? 256 << 20 : 1 << 30, batchRows: 65536, repeats: quick ? 3 : 7 })],
-  ['Permutation', () => permutationBench({ n: 16 << 20, lookups: quick ? 1 << 20 : 1 << 22, repeats: quick ? 3 : 7 })],
+// Full runs only: sections too slow or memory-hungry for --quick.
+const fullOnly = new Set(['gather-ordinary']);
+
+const sections: Section[] = [
+  gatherSection,
+  gatherOrdinarySection,
+  overheadSection,
+  permutationSection,
+  // Loader, Checkpoint and Memory sections come with the DataLoader and checkpoint work.
 ];
 
 async function main(): Promise<void> {
+  const unknown = only?.filter((id) => !sections.some((s) => s.id === id)) ?? [];
+  if (unknown.length > 0) {
+    throw new Error(`--only: no section ${unknown.join(', ')}; sections are ${sections.map((s) => s.id).join(', ')}`);
+  }
+  const chosen = sections.filter((s) => (only ? only.includes(s.id) : !(quick && fullOnly.has(s.id))));
+  const ctx: BenchContext = { quick, repeats: quick ? 5 : 11 };
   const info = machine();
   console.log(`# resumable-pipeline benchmarks${quick ? ' (quick)' : ''}`);
-  console.log(`${info.cpu}, ${info.nproc} cores, Node ${info.node}`);
-  const results: Record<string, Row[]> = {};
-  for (const [title, run] of sections) {
-    results[title] = await run();
-    printTable(title, results[title]);
+  console.log(`${info.cpu}, ${info.nproc} cores, Node ${info.node}${info.thp ? `, THP: ${info.thp}` : ''}`);
+  console.log(`Load average at start: ${info.load.toFixed(2)} (other processes share the cores).`);
+  console.log(`Medians of ${ctx.repeats} interleaved rounds after one warm-up round.`);
+  const results: Record<string, { title: string; rows: Row[]; seconds: number }> = {};
+  for (const section of chosen) {
+    const t0 = Date.now();
+    const rows = await section.run(ctx);
+    results[section.id] = { title: section.title, rows, seconds: (Date.now() - t0) / 1000 };
+    printTable(section.title, rows);
   }
-  writeFileSync(jsonPath, `${JSON.stringify({ machine: info, quick, date: new Date().toISOString(), results }, null, 2)}\n`);
-  console.log(`\nJSON: ${jsonPath}`);
+  const date = new Date().toISOString();
+  const loadAtEnd = loadavg()[0]!;
+  const json = { machine: info, loadAtEnd, quick, repeats: ctx.repeats, date, results };
+  writeFileSync(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
+  console.log(`\nLoad average at end: ${loadAtEnd.toFixed(2)}. JSON: ${jsonPath}`);
 }
 
 main().catch((err: unknown) => {

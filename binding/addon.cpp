@@ -10,6 +10,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   rpb::InitMappedFile(env, exports);
   rpb::InitPrefetchQueue(env, exports);
   rpb::InitDurableWrite(env, exports);
+  rpb::InitHugePages(env, exports);
   return exports;
 }
 

@@ -11,4 +11,5 @@ void InitFileLock(Napi::Env env, Napi::Object exports);
 void InitMappedFile(Napi::Env env, Napi::Object exports);
 void InitPrefetchQueue(Napi::Env env, Napi::Object exports);
 void InitDurableWrite(Napi::Env env, Napi::Object exports);
+void InitHugePages(Napi::Env env, Napi::Object exports);
 }  // namespace rpb

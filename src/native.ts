@@ -66,6 +66,7 @@ export interface NativeBinding {
   unlockFile(fd: number): void;
   writeFileDurable(dir: string, name: string, tempName: string, data: Uint8Array): Promise<void>;
   syncDirectory(dir: string): Promise<void>;
+  hugePageBuffer(byteLength: number): ArrayBuffer;
 }
 
 const PACKAGE_NAME = 'resumable-pipeline';

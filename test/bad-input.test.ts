@@ -2,7 +2,7 @@
 // sizes, detached or short buffers and wrong TypedArray kinds: each gets a
 // TypeError or RangeError naming the argument, and the process survives.
 import { describe, expect, it } from 'vitest';
-import { gather, random } from '../src/index.js';
+import { gather, hugePageBuffer, random } from '../src/index.js';
 
 function detached(): Uint32Array {
   const a = new Uint32Array(4);
@@ -54,6 +54,12 @@ const cases: Case[] = [
   ['gather: index out of range', () => gather(new Float32Array(4), 2, new Uint32Array([2])), RangeError, /indices\[0\]/],
   ['gather: out too short', () => gather(new Float32Array(4), 2, new Uint32Array([0, 1]), new Float32Array(3)), RangeError, /out/],
   ['gather: out wrong kind', () => gather(new Float32Array(4), 2, new Uint32Array([0]), new Float64Array(2) as never), TypeError, /out/],
+  ['gather: out detached', () => gather(new Uint32Array(4), 2, new Uint32Array([0]), detached()), TypeError, /out/],
+  ['hugePageBuffer: byteLength missing', () => hugePageBuffer(undefined as never), TypeError, /byteLength/],
+  ['hugePageBuffer: byteLength a string', () => hugePageBuffer('8' as never), TypeError, /byteLength/],
+  ['hugePageBuffer: byteLength negative', () => hugePageBuffer(-1), RangeError, /byteLength/],
+  ['hugePageBuffer: byteLength fractional', () => hugePageBuffer(1.5), RangeError, /byteLength/],
+  ['hugePageBuffer: byteLength beyond 2^53', () => hugePageBuffer(2 ** 60), RangeError, /byteLength/],
 ];
 
 describe('bad input', () => {

@@ -1,21 +1,25 @@
 // Row gather for batch assembly. Indices are validated up front so a bad index
 // leaves dst untouched. The copy is bound by memory, not instructions:
 //  - source rows sit at random addresses the hardware prefetcher cannot guess,
-//    so we prefetch whole upcoming rows ourselves, a few KiB ahead;
+//    so we prefetch the start of upcoming rows ourselves, a few KiB ahead, and
+//    inside long rows stay 1 KiB ahead of the copy;
 //  - for big batches the destination is written with non-temporal (streaming)
 //    stores, which skip reading each destination line into cache before
 //    overwriting it (a third of the memory traffic) and do not evict the
 //    source rows still to come;
+//  - from a large source, a big batch is copied in source-address order
+//    (rows bucketed by address, each written to its own place in dst), since
+//    there each random row costs a TLB miss and page walk, which no prefetch
+//    hides; rows close in address share the walk's cached levels;
 //  - common row sizes are compile-time constants, so each row copy is inlined.
-// Measured on 1 KiB rows gathered from 256 MiB into a 32 MiB batch, this is
-// about 0.9x the bandwidth of one plain memcpy of the same bytes, against
-// about 0.45x for a plain per-row memcpy loop.
+// BENCHMARKS.md has the figures and the profile behind each choice.
 #include "rp/gather.h"
 
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "rp/thread_pool.h"
 
@@ -29,16 +33,17 @@ namespace {
 
 constexpr size_t kLine = 64;
 // Prefetch this far ahead (in bytes of upcoming rows, as a row count clamped
-// to [kMinAhead, kMaxAhead]), and at most kPrefetchRowBytes of each row: past
-// that the hardware prefetcher has picked up the row's sequential stream.
+// to [kMinAhead, kMaxAhead]), and at most kPrefetchRowBytes of each row; the
+// rest of a long row is prefetched kPrefetchRowBytes ahead of the copy.
 constexpr size_t kAheadBytes = 4096;
 constexpr size_t kMinAhead = 4;
 constexpr size_t kMaxAhead = 16;
 constexpr size_t kPrefetchRowBytes = 1024;
 
-// Batches below this many bytes are copied on the calling thread: handing
-// chunks to the pool costs more than it saves.
-constexpr size_t kParallelBytes = size_t{256} << 10;
+// Batches up to this many bytes are copied on the calling thread: a parked
+// worker takes 5-25 us to wake on the bench VM (bench_core's "pool wake"),
+// and the other core is often busy, against ~100 us of copying at this size.
+constexpr size_t kParallelBytes = size_t{1} << 20;
 // Target bytes per parallel chunk.
 constexpr size_t kChunkBytes = size_t{64} << 10;
 // Batches from this size on use streaming stores: too big to stay in the
@@ -46,15 +51,29 @@ constexpr size_t kChunkBytes = size_t{64} << 10;
 // the batch right away (it comes from L3 or memory either way).
 constexpr size_t kStreamBytes = size_t{1} << 20;
 
-inline void prefetch_row(const uint8_t* row, size_t span) {
+// Address-ordered copying: from sources of at least kOrderSourceBytes (well
+// past what the TLB and L3 cover), for batches of at least kOrderMinRows rows
+// (fewer are too sparse to share anything) of at least kOrderMinRowBytes
+// (shorter rows gain nothing measurable: the sort costs as much as it saves).
+// Rows go into up to 2^kOrderMaxBucketBits buckets by address, a counting
+// sort of about 5 ns a row; slabs of kOrderSlabRows rows keep the scratch
+// small and the scattered writes inside a window of dst.
+constexpr size_t kOrderSourceBytes = size_t{64} << 20;
+constexpr size_t kOrderMinRows = 2048;
+constexpr size_t kOrderMinRowBytes = 256;
+constexpr int kOrderMaxBucketBits = 15;
+constexpr size_t kOrderSlabRows = size_t{1} << 16;
+
+inline void prefetch(const uint8_t* p) {
 #if defined(__GNUC__) || defined(__clang__)
-  for (size_t off = 0; off < span; off += kLine) {
-    __builtin_prefetch(row + off, 0 /*read*/, 0 /*no temporal locality*/);
-  }
+  __builtin_prefetch(p, 0 /*read*/, 0 /*no temporal locality*/);
 #else
-  (void)row;
-  (void)span;
+  (void)p;
 #endif
+}
+
+inline void prefetch_row(const uint8_t* row, size_t span) {
+  for (size_t off = 0; off < span; off += kLine) prefetch(row + off);
 }
 
 // One row with streaming stores; d is 16-byte aligned, rb a multiple of 16.
@@ -62,6 +81,9 @@ inline void stream_row(uint8_t* d, const uint8_t* s, size_t rb) {
 #if RP_GATHER_STREAM
   size_t o = 0;
   for (; o + 64 <= rb; o += 64) {
+    // Rows longer than the ahead-prefetch: keep the prefetch that far ahead
+    // (the hardware prefetcher ramps up too slowly on a fresh row).
+    if (o + kPrefetchRowBytes < rb) prefetch(s + o + kPrefetchRowBytes);
     const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + o));
     const __m128i b =
         _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + o + 16));
@@ -84,23 +106,25 @@ inline void stream_row(uint8_t* d, const uint8_t* s, size_t rb) {
 #endif
 }
 
-// Copies rows [begin, end) of the batch. RowBytes > 0 fixes the row size at
-// compile time; 0 means use the runtime row_bytes.
+// Copies entries [begin, end) of a gather list: source row rows[k] goes to
+// row k of dst, or to row places[k] when places is given (address order).
+// RowBytes > 0 fixes the row size at compile time; 0 means row_bytes.
 template <size_t RowBytes, bool Stream>
-void copy_rows(const uint8_t* src, size_t row_bytes, const uint32_t* indices,
-               size_t begin, size_t end, uint8_t* dst) {
+void copy_rows(const uint8_t* src, size_t row_bytes, const uint32_t* rows,
+               const uint32_t* places, size_t begin, size_t end,
+               uint8_t* dst) {
   const size_t rb = RowBytes ? RowBytes : row_bytes;
   const size_t ahead = std::min(kMaxAhead, std::max(kMinAhead, kAheadBytes / rb));
   const size_t span = std::min(rb, kPrefetchRowBytes);
-  for (size_t j = begin; j < std::min(end, begin + ahead); ++j) {
-    prefetch_row(src + size_t{indices[j]} * rb, span);
+  for (size_t k = begin; k < std::min(end, begin + ahead); ++k) {
+    prefetch_row(src + size_t{rows[k]} * rb, span);
   }
-  for (size_t j = begin; j < end; ++j) {
-    if (j + ahead < end) {
-      prefetch_row(src + size_t{indices[j + ahead]} * rb, span);
+  for (size_t k = begin; k < end; ++k) {
+    if (k + ahead < end) {
+      prefetch_row(src + size_t{rows[k + ahead]} * rb, span);
     }
-    const uint8_t* s = src + size_t{indices[j]} * rb;
-    uint8_t* d = dst + j * rb;
+    const uint8_t* s = src + size_t{rows[k]} * rb;
+    uint8_t* d = dst + (places ? size_t{places[k]} : k) * rb;
     if (Stream) {
       stream_row(d, s, rb);
     } else {
@@ -114,8 +138,8 @@ void copy_rows(const uint8_t* src, size_t row_bytes, const uint32_t* indices,
 #endif
 }
 
-using CopyFn = void (*)(const uint8_t*, size_t, const uint32_t*, size_t,
-                        size_t, uint8_t*);
+using CopyFn = void (*)(const uint8_t*, size_t, const uint32_t*,
+                        const uint32_t*, size_t, size_t, uint8_t*);
 
 template <bool Stream>
 CopyFn pick_copy_for(size_t row_bytes) {
@@ -139,16 +163,89 @@ CopyFn pick_copy_for(size_t row_bytes) {
   }
 }
 
-CopyFn pick_copy(size_t row_bytes, size_t total, const uint8_t* dst) {
+bool use_stream(size_t row_bytes, size_t total, const uint8_t* dst) {
 #if RP_GATHER_STREAM
-  const bool stream = total >= kStreamBytes &&
-                      reinterpret_cast<uintptr_t>(dst) % 16 == 0;
-  if (stream) return pick_copy_for<true>(row_bytes);
+  return total >= kStreamBytes && row_bytes % 16 == 0 &&
+         reinterpret_cast<uintptr_t>(dst) % 16 == 0;
 #else
+  (void)row_bytes;
   (void)total;
   (void)dst;
+  return false;
 #endif
-  return pick_copy_for<false>(row_bytes);
+}
+
+// Address order only pays with streaming stores of whole cache lines: rows
+// written out of order with ordinary stores, or as parts of lines, cost a
+// read of each destination line and undo the gain.
+bool use_order(size_t src_bytes, size_t row_bytes, size_t count, bool stream,
+               const uint8_t* dst) {
+  return stream && src_bytes >= kOrderSourceBytes && count >= kOrderMinRows &&
+         row_bytes >= kOrderMinRowBytes && row_bytes % kLine == 0 &&
+         reinterpret_cast<uintptr_t>(dst) % kLine == 0;
+}
+
+int ceil_log2(uint64_t x) {
+  int b = 0;
+  while ((uint64_t{1} << b) < x) ++b;
+  return b;
+}
+
+// The calling thread's scratch for address ordering, reused across calls so
+// steady-state batches allocate nothing.
+struct OrderScratch {
+  std::vector<uint32_t> buckets;
+  std::vector<uint32_t> rows;
+  std::vector<uint32_t> places;
+};
+thread_local OrderScratch tl_order;
+
+// Counting sort of indices[0, count) by source address into s.rows (the
+// row) and s.places (its position in the batch), stable within a bucket.
+void order_by_address(const uint32_t* indices, size_t count, size_t row_bytes,
+                      size_t src_bytes, OrderScratch& s) {
+  const int bits =
+      std::min(kOrderMaxBucketBits, std::max(1, ceil_log2(count) - 1));
+  const int shift = std::max(12, ceil_log2(src_bytes) - bits);
+  const size_t nb = ((src_bytes - 1) >> shift) + 1;
+  s.buckets.assign(nb + 1, 0);
+  s.rows.resize(count);
+  s.places.resize(count);
+  uint32_t* hist = s.buckets.data();
+  for (size_t j = 0; j < count; ++j) {
+    ++hist[((size_t{indices[j]} * row_bytes) >> shift) + 1];
+  }
+  for (size_t b = 1; b <= nb; ++b) hist[b] += hist[b - 1];
+  for (size_t j = 0; j < count; ++j) {
+    const size_t k = hist[(size_t{indices[j]} * row_bytes) >> shift]++;
+    s.rows[k] = indices[j];
+    s.places[k] = static_cast<uint32_t>(j);
+  }
+}
+
+// One parallel_for's arguments, captured by a single pointer so the
+// std::function holding the body needs no heap allocation.
+struct CopyJob {
+  CopyFn copy;
+  const uint8_t* src;
+  size_t row_bytes;
+  const uint32_t* rows;
+  const uint32_t* places;
+  uint8_t* dst;
+};
+
+// Copies a whole gather list, split across the pool when it is big enough.
+void run_copy(const CopyJob& job, size_t count, ThreadPool* pool) {
+  const size_t total = count * job.row_bytes;
+  if (pool == nullptr || pool->size() == 1 || total <= kParallelBytes) {
+    job.copy(job.src, job.row_bytes, job.rows, job.places, 0, count, job.dst);
+    return;
+  }
+  const size_t grain = std::max<size_t>(1, kChunkBytes / job.row_bytes);
+  const CopyJob* j = &job;
+  pool->parallel_for(count, grain, [j](size_t begin, size_t end) {
+    j->copy(j->src, j->row_bytes, j->rows, j->places, begin, end, j->dst);
+  });
 }
 
 [[noreturn]] void throw_bad_index(const uint32_t* indices, size_t count,
@@ -179,15 +276,23 @@ void gather_rows(const uint8_t* src, size_t src_rows, size_t row_bytes,
 
   if (row_bytes == 0) return;
   const size_t total = count * row_bytes;
-  const CopyFn copy = pick_copy(row_bytes, total, dst);
-  if (pool == nullptr || pool->size() == 1 || total <= kParallelBytes) {
-    copy(src, row_bytes, indices, 0, count, dst);
+  const bool stream = use_stream(row_bytes, total, dst);
+  const CopyFn copy =
+      stream ? pick_copy_for<true>(row_bytes) : pick_copy_for<false>(row_bytes);
+  const size_t src_bytes = src_rows * row_bytes;
+  if (!use_order(src_bytes, row_bytes, count, stream, dst)) {
+    run_copy(CopyJob{copy, src, row_bytes, indices, nullptr, dst}, count, pool);
     return;
   }
-  const size_t grain = std::max<size_t>(1, kChunkBytes / row_bytes);
-  pool->parallel_for(count, grain, [&](size_t begin, size_t end) {
-    copy(src, row_bytes, indices, begin, end, dst);
-  });
+  // Slab by slab: order the slab's rows by address, then copy them.
+  OrderScratch& scratch = tl_order;
+  for (size_t base = 0; base < count; base += kOrderSlabRows) {
+    const size_t n = std::min(kOrderSlabRows, count - base);
+    order_by_address(indices + base, n, row_bytes, src_bytes, scratch);
+    run_copy(CopyJob{copy, src, row_bytes, scratch.rows.data(),
+                     scratch.places.data(), dst + base * row_bytes},
+             n, pool);
+  }
 }
 
 }  // namespace rp

@@ -68,9 +68,18 @@ int domain_bits(uint64_t n) {
 // index.
 constexpr size_t kBlock = 256;
 
-// xs[j] = one pass over xs[j], for j < len. A plain loop with no branches,
-// which compilers vectorise; it is instantiated twice below, for baseline
-// x86-64 (SSE2, where 32-bit lane multiplies are emulated) and for AVX2.
+// Lanes encrypted side by side. One lane's 8 rounds are a dependent chain
+// (about 17 cycles a round with the two multiplies), so a loop over single
+// vectors waits on latency; a tile of several vectors, round by round, keeps
+// the multiplier busy instead (about 1.4x on the bench machine). kBlock and
+// the walk's padded lengths are multiples of kTile's vector width.
+constexpr size_t kTile = 32;
+// Walk lists are padded to this many lanes so they never end in scalar code.
+constexpr size_t kLanes = 8;
+
+// xs[j] = one pass over xs[j], for j < len. Plain loops with no branches,
+// which compilers vectorise; instantiated twice below, for baseline x86-64
+// (SSE2, where 32-bit lane multiplies are emulated) and for AVX2.
 #if defined(__GNUC__) || defined(__clang__)
 #define RP_ALWAYS_INLINE inline __attribute__((always_inline))
 #else
@@ -80,7 +89,14 @@ constexpr size_t kBlock = 256;
 RP_ALWAYS_INLINE void encrypt_block_impl(uint32_t* xs, size_t len,
                                          const uint32_t* rk,
                                          const Geometry& g) {
-  for (size_t j = 0; j < len; ++j) {
+  size_t j = 0;
+  for (; j + kTile <= len; j += kTile) {
+    uint32_t* t = xs + j;
+    for (int r = 0; r < Permutation::kRounds; ++r) {
+      for (size_t k = 0; k < kTile; ++k) t[k] = feistel_round(t[k], rk[r], g);
+    }
+  }
+  for (; j < len; ++j) {
     uint32_t x = xs[j];
     for (int r = 0; r < Permutation::kRounds; ++r) {
       x = feistel_round(x, rk[r], g);
@@ -181,7 +197,7 @@ void Permutation::fill(uint64_t start, uint32_t* out, size_t count) const {
   // when n is just over a power of two, so the walk must be as fast as the
   // first pass.
   uint32_t pos[kBlock];
-  uint32_t val[kBlock];
+  uint32_t val[kBlock] = {};  // lanes past m are padding: encrypted, ignored
   for (size_t base = 0; base < count; base += kBlock) {
     const size_t len = count - base < kBlock ? count - base : kBlock;
     uint32_t* o = out + base;
@@ -196,7 +212,7 @@ void Permutation::fill(uint64_t start, uint32_t* out, size_t count) const {
       m += o[j] >= n;
     }
     while (m > 0) {
-      encrypt_block(val, m, rk, g);
+      encrypt_block(val, (m + kLanes - 1) / kLanes * kLanes, rk, g);
       size_t keep = 0;
       for (size_t k = 0; k < m; ++k) {
         o[pos[k]] = val[k];

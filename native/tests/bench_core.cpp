@@ -1,15 +1,21 @@
-// Microbenchmark (built, not run by ctest): Permutation ns/index on one
-// thread, and gather_rows bandwidth against memcpy of the same bytes.
+// Microbenchmark (built, not run by ctest; build/native-tests/bench_core after
+// `npm run test:native`): Permutation ns/index on one thread, gather_rows
+// bandwidth against memcpy of the same bytes, the thread pool's wake-up
+// latency, and the cost of a random read by region and page size (the
+// profile behind BENCHMARKS.md's gather gap notes).
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include "rp/crc32c.h"
 #include "rp/gather.h"
+#include "rp/huge_pages.h"
 #include "rp/permutation.h"
 #include "rp/thread_pool.h"
 
@@ -120,6 +126,82 @@ void report_clock() {
 #endif
 }
 
+// Time from parallel_for's call until a parked worker starts a chunk: what a
+// small job pays to use the pool (gather keeps batches <= 1 MiB off it).
+void bench_pool_wake() {
+  rp::ThreadPool& pool = rp::ThreadPool::shared();
+  if (pool.size() < 2) return;
+  std::vector<double> lat;
+  int helped = 0;
+  const int jobs = 200;
+  for (int rep = 0; rep < jobs; ++rep) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));  // workers park
+    const auto caller = std::this_thread::get_id();
+    std::atomic<bool> seen{false};
+    Clock::time_point woke{};
+    const auto t0 = Clock::now();
+    pool.parallel_for(8, 1, [&](size_t, size_t) {
+      if (std::this_thread::get_id() != caller && !seen.exchange(true)) woke = Clock::now();
+      const auto s = Clock::now();
+      while (seconds_since(s) < 50e-6) {
+      }
+    });
+    if (seen) {
+      ++helped;
+      lat.push_back(std::chrono::duration<double>(woke - t0).count());
+    }
+  }
+  std::sort(lat.begin(), lat.end());
+  if (lat.empty()) {
+    std::printf("pool wake: no worker joined any of %d jobs of 8 x 50 us\n", jobs);
+    return;
+  }
+  std::printf("pool wake: a worker joined %d of %d jobs of 8 x 50 us; wake latency p50 %.1f us, p90 %.1f us\n",
+              helped, jobs, lat[lat.size() / 2] * 1e6, lat[lat.size() * 9 / 10] * 1e6);
+}
+
+// Independent random 64-byte reads (one load per line, prefetched 16 ahead)
+// spread over regions of growing size, from 4 KiB and from 2 MiB pages: the
+// cost of a random row that gather cannot hide. It grows with the region as
+// the TLB and page-walk caches stop covering it.
+void bench_random_reads() {
+  const size_t max_bytes = size_t{1} << 30;
+  const size_t n = size_t{1} << 20;
+  std::vector<uint32_t> lines(n);
+  uint64_t s = 5;
+  for (bool huge : {false, true}) {
+    uint8_t* mem;
+    if (huge) {
+      mem = static_cast<uint8_t*>(rp::allocate_huge_pages(max_bytes));
+    } else {
+      mem = static_cast<uint8_t*>(std::malloc(max_bytes));
+    }
+    std::memset(mem, 1, max_bytes);
+    std::printf("random 64 B reads, %s pages:", huge ? "2 MiB (hugePageBuffer)" : "4 KiB (malloc)");
+    for (size_t region : {size_t{4} << 20, size_t{64} << 20, size_t{256} << 20, max_bytes}) {
+      for (auto& l : lines) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        l = static_cast<uint32_t>((s >> 33) % (region / 64));
+      }
+      uint64_t acc = 0;
+      const double t = best_of(3, [&] {
+        for (size_t i = 0; i < n; ++i) {
+          __builtin_prefetch(mem + size_t{lines[(i + 16) & (n - 1)]} * 64, 0, 0);
+          acc += mem[size_t{lines[i]} * 64];
+        }
+      });
+      g_sink = static_cast<uint32_t>(acc);
+      std::printf("  %zu MiB %.1f ns", region >> 20, t / n * 1e9);
+    }
+    std::printf("\n");
+    if (huge) {
+      rp::free_huge_pages(mem, max_bytes);
+    } else {
+      std::free(mem);
+    }
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -132,5 +214,7 @@ int main() {
   bench_gather(64, 4u << 20, 1u << 19);
   bench_gather(4096, 65536, 8192);
   bench_crc();
+  bench_pool_wake();
+  bench_random_reads();
   return 0;
 }

@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "rp/gather.h"
+#include "rp/huge_pages.h"
 #include "rp/thread_pool.h"
 
 namespace {
@@ -83,11 +84,11 @@ TEST(row_sizes_pooled_small_batch) {
 
 TEST(big_batch_parallel) {
   rp::ThreadPool pool(4);
-  // 2 MiB and 8 MiB batches: well over the parallel threshold.
+  // 2 MiB to 8 MiB batches: over the parallel threshold (1 MiB).
   CHECK(gather_matches(5000, 1024, 2048, &pool));
   CHECK(gather_matches(3000, 4096, 2048, &pool));
-  CHECK(gather_matches(100000, 4, 200000, &pool));
-  CHECK(gather_matches(100000, 3, 200000, &pool));
+  CHECK(gather_matches(100000, 4, 400000, &pool));
+  CHECK(gather_matches(100000, 3, 700000, &pool));
   CHECK(gather_matches(1000, 1000, 3000, &rp::ThreadPool::shared()));
 }
 
@@ -103,6 +104,44 @@ TEST(big_batch_streaming_paths) {
     CHECK(gather_matches(4000, 1024, 1500, p, 1));     // unaligned dst
     CHECK(gather_matches(4000, 1000, 1500, p));        // row not 16-multiple
     CHECK(gather_matches(4000, 20000, 64, p, 32));     // big generic rows
+  }
+}
+
+// Large source, big batch, line-aligned dst and rows: the address-ordered
+// path (rows copied out of batch order into their own places), over more than
+// one slab of rows, with duplicates and the first and last rows included.
+bool ordered_gather_matches(size_t src_bytes, size_t row_bytes, size_t count,
+                            rp::ThreadPool* pool) {
+  const size_t rows = src_bytes / row_bytes;
+  auto* src = static_cast<uint8_t*>(rp::allocate_huge_pages(src_bytes));
+  auto* dst = static_cast<uint8_t*>(rp::allocate_huge_pages(count * row_bytes));
+  uint64_t s = 99;
+  for (size_t i = 0; i < src_bytes; i += 8) {
+    s = s * 6364136223846793005ull + 1442695040888963407ull;
+    std::memcpy(src + i, &s, 8);
+  }
+  auto idx = make_indices(count, rows, static_cast<uint32_t>(count));
+  idx[1] = 0;
+  idx[2] = static_cast<uint32_t>(rows - 1);
+  idx[count - 1] = idx[0];
+  rp::gather_rows(src, rows, row_bytes, idx.data(), count, dst, pool);
+  bool ok = true;
+  for (size_t j = 0; j < count && ok; ++j) {
+    ok = std::memcmp(dst + j * row_bytes, src + size_t{idx[j]} * row_bytes,
+                     row_bytes) == 0;
+  }
+  rp::free_huge_pages(src, src_bytes);
+  rp::free_huge_pages(dst, count * row_bytes);
+  return ok;
+}
+
+TEST(large_source_address_order) {
+  rp::ThreadPool pool(3);
+  for (rp::ThreadPool* p : {static_cast<rp::ThreadPool*>(nullptr), &pool}) {
+    CHECK(ordered_gather_matches(size_t{64} << 20, 256, 70000, p));
+    CHECK(ordered_gather_matches(size_t{64} << 20, 4096, 3000, p));
+    CHECK(ordered_gather_matches(size_t{96} << 20, 320, 20000, p));
+    CHECK(ordered_gather_matches(size_t{64} << 20, 64, 70000, p));  // in order
   }
 }
 

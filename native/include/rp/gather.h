@@ -10,9 +10,12 @@ class ThreadPool;
 // Copies row indices[j] of src (src_rows rows of row_bytes bytes) to row j of
 // dst. Checks every index before copying anything: an index >= src_rows
 // throws std::out_of_range naming its position, and dst is left untouched.
-// Large batches are split across the pool (pool may be null: one thread).
+// Batches over 1 MiB are split across the pool (pool may be null: one thread).
 // Rows are prefetched ahead; batches of 1 MiB or more with a 16-byte-aligned
 // dst and rows a multiple of 16 bytes use streaming stores (no cache pollution).
+// From a source of 64 MiB or more, big batches of rows of 256 bytes or more (a
+// multiple of 64) into a 64-byte-aligned dst are copied in source-address
+// order; that keeps up to 640 KiB of scratch per calling thread for reuse.
 void gather_rows(const uint8_t* src, size_t src_rows, size_t row_bytes,
                  const uint32_t* indices, size_t count, uint8_t* dst,
                  ThreadPool* pool);
