@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PipelineCheckpoint, type State } from '../src/index.js';
 import { encodeStepFile } from '../src/checkpoint/step-file.js';
+import type { BenchContext, Row, Section } from './harness.js';
 
 export interface Latency {
   p50: number;
@@ -260,3 +261,21 @@ if (require.main === module) {
     },
   );
 }
+
+/** The Checkpoint section of `npm run bench`. */
+export const checkpointSection: Section = {
+  id: 'checkpoint',
+  title: 'Checkpoint',
+  async run(ctx: BenchContext): Promise<Row[]> {
+    const r = await benchCheckpoint({ iterations: ctx.quick ? 100 : 500 });
+    return [
+      { figure: 'floor: write + fsync + rename + fsync dir, p50', value: r.saveFloor.p50, unit: 'ms' },
+      { figure: 'save (keep: 3), p50', value: r.save.p50, unit: 'ms', ratio: r.saveRatio, baseline: 'floor p50', target: '≤ 1.5×', met: r.saveRatio <= 1.5 },
+      { figure: 'save (keep: 3), p99', value: r.save.p99, unit: 'ms', ratio: r.save.p99 / r.saveFloor.p99, baseline: 'floor p99' },
+      { figure: 'restore(step), p50', value: r.restore.p50, unit: 'ms', ratio: r.restore.p50 / r.readFloor.p50, baseline: 'readFileSync p50' },
+      { figure: 'restore(step), p99', value: r.restore.p99, unit: 'ms' },
+      { figure: `restoreLatest, ${r.restoreLatestFiles} step files, p50`, value: r.restoreLatest.p50, unit: 'ms', target: '≤ 5 ms', met: r.restoreLatest.p50 <= 5 },
+      { figure: `restoreLatest, ${r.restoreLatestFiles} step files, p99`, value: r.restoreLatest.p99, unit: 'ms' },
+    ];
+  },
+};

@@ -3,10 +3,13 @@
 // (default bench-results.json). A section is one line below.
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { checkpointSection } from './checkpoint.js';
 import { gatherOrdinarySection, gatherSection } from './gather.js';
 import { type BenchContext, machine, printTable, type Row, type Section } from './harness.js';
 import { overheadSection } from './overhead.js';
+import { loaderSection } from './loader.js';
 import { permutationSection } from './permutation.js';
+import { memorySection } from './rss.js';
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => {
@@ -25,7 +28,9 @@ const sections: Section[] = [
   gatherOrdinarySection,
   overheadSection,
   permutationSection,
-  // Loader, Checkpoint and Memory sections come with the DataLoader and checkpoint work.
+  loaderSection,
+  checkpointSection,
+  memorySection,
 ];
 
 async function main(): Promise<void> {

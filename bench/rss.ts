@@ -2,7 +2,7 @@
 // process so nothing else in the benchmark inflates it.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import type { Row } from './harness.js';
+import type { BenchContext, Row, Section } from './harness.js';
 
 const CHILD = `
 const { DataLoader } = require(${JSON.stringify(join(__dirname, '..', 'dist', 'cjs', 'index.js'))});
@@ -16,7 +16,8 @@ const hwm = /VmHWM:\\s+(\\d+) kB/.exec(require('fs').readFileSync('/proc/self/st
 console.log(JSON.stringify({ before, after: process.memoryUsage().rss, peak: Number(hwm[1]) * 1024 }));
 `;
 
-export function rssBench({ batches }: { batches: number }): Row[] {
+function run(ctx: BenchContext): Row[] {
+  const batches = ctx.quick ? 2_000 : 20_000;
   const out = execFileSync(process.execPath, ['-e', CHILD, String(batches)], { encoding: 'utf8' });
   const { before, after, peak } = JSON.parse(out) as { before: number; after: number; peak: number };
   const mb = (b: number) => b / 1e6;
@@ -25,3 +26,5 @@ export function rssBench({ batches }: { batches: number }): Row[] {
     { figure: 'RSS growth while iterating', value: mb(after - before), unit: 'MB' },
   ];
 }
+
+export const memorySection: Section = { id: 'memory', title: 'Memory', run };
