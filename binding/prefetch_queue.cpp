@@ -26,13 +26,6 @@ constexpr size_t kInfoColumns = 8;
 constexpr uint64_t kMaxSafe = (uint64_t{1} << 53) - 1;
 constexpr uint64_t kMaxPrefetch = 1024;
 constexpr uint64_t kMaxShards = uint64_t{1} << 20;
-constexpr size_t kAlign = rp::BatchLayout::kAlign;
-
-// Bytes from data + offset up to the next kAlign-aligned address.
-size_t AlignPad(const void* data, size_t offset) {
-  const uintptr_t at = reinterpret_cast<uintptr_t>(data) + offset;
-  return static_cast<size_t>((kAlign - at % kAlign) % kAlign);
-}
 
 // Field checks for the options object; messages name "options.<field>".
 uint64_t IntegerField(Napi::Object obj, const std::string& name, uint64_t min, uint64_t max) {
@@ -167,10 +160,9 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
     config.inline_assembly = config.depth == 0 && block <= rp::Prefetcher::kInlineBytes;
     std::vector<uint8_t*> blocks;
     for (size_t s = 0; s < rp::Prefetcher::slots_for_depth(config.depth); ++s) {
-      Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, block + kAlign);
-      const size_t pad = AlignPad(ab.Data(), 0);
-      blocks.push_back(static_cast<uint8_t*>(ab.Data()) + pad);
-      slots_.push_back(Slot{Napi::Persistent(ab), pad});
+      Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, block);
+      blocks.push_back(static_cast<uint8_t*>(ab.Data()));
+      slots_.push_back(Slot{Napi::Persistent(ab), 0});
     }
     columns_ = config.columns.size();
     prefetcher_ = std::make_unique<rp::Prefetcher>(*schedule, std::move(config), std::move(blocks),
@@ -227,24 +219,15 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
     }
     const size_t fresh_offset = static_cast<size_t>(
         IntegerArg(info, 2, "freshOffset", 0, fresh.ByteLength() - block_bytes_));
-    if (fresh_offset % kAlign != 0) {
-      ThrowRange(env, "freshOffset must be a multiple of " + std::to_string(kAlign));
-    }
-    // The block starts at the first 64-byte-aligned address from there (the
-    // same pad for every offset of one buffer), so the gather's aligned fast
-    // paths apply; the caller leaves kAlign bytes of room for it.
-    const size_t pad = AlignPad(fresh.Data(), fresh_offset);
-    if (fresh_offset + pad + block_bytes_ > fresh.ByteLength()) {
-      ThrowRange(env, "fresh must have room for a " + std::to_string(block_bytes_) +
-                          "-byte block at freshOffset aligned to " + std::to_string(kAlign) +
-                          " bytes (lend blockBytes + " + std::to_string(kAlign) + " bytes)");
+    if (fresh_offset % rp::BatchLayout::kAlign != 0) {
+      ThrowRange(env, "freshOffset must be a multiple of " + std::to_string(rp::BatchLayout::kAlign));
     }
     for (size_t c = 0; c < buffers_.size(); ++c) {
       if (buffers_[c].Value().IsDetached()) {
         ThrowType(env, "a source column's ArrayBuffer was detached while the loader used it");
       }
     }
-    uint8_t* replacement = static_cast<uint8_t*>(fresh.Data()) + fresh_offset + pad;
+    uint8_t* replacement = static_cast<uint8_t*>(fresh.Data()) + fresh_offset;
     rp::PreparedBatch b;
     try {
       b = prefetcher_->take(replacement);
@@ -271,7 +254,7 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
     out[7] = static_cast<double>(slot.offset);
     Napi::ArrayBuffer filled = slot.buffer.Value();
     slot.buffer = Napi::Persistent(fresh);
-    slot.offset = fresh_offset + pad;
+    slot.offset = fresh_offset;
     return filled;
   }
 

@@ -28,8 +28,6 @@ const MAX_RECORDS = 2 ** 32;
  */
 const SLAB_BYTES = 64 * 1024;
 const SLAB_MAX_BLOCK = 4 * 1024;
-/** The queue aligns each block to this many bytes inside what it is lent, so every lend leaves that much room. */
-const BLOCK_ALIGN = 64;
 
 /** A batch taken from the queue but not yet returned (map or get may throw). */
 interface Taken {
@@ -229,25 +227,14 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
 
   /**
    * Takes the next batch's block, lending the queue a new one in its place
-   * (uninitialised: the C++ threads write every byte of the block).
+   * (uninitialised: the C++ threads write every byte of it).
    */
   private lendBlock(info: Float64Array): ArrayBuffer | null {
     const size = this.blockBytes;
-    if (size > SLAB_MAX_BLOCK) {
-      const buffer = this.queue.take(info, Buffer.allocUnsafeSlow(size + BLOCK_ALIGN).buffer as ArrayBuffer, 0);
-      if (buffer !== null && buffer.byteLength > size) {
-        // The few bytes around the aligned block were never written: clear them.
-        const offset = info[INFO.blockOffset]!;
-        new Uint8Array(buffer, 0, offset).fill(0);
-        new Uint8Array(buffer, offset + size).fill(0);
-      }
-      return buffer;
-    }
+    if (size > SLAB_MAX_BLOCK) return this.queue.take(info, Buffer.allocUnsafeSlow(size).buffer as ArrayBuffer, 0);
     if (this.slab === undefined || this.slabUsed + size > SLAB_BYTES) {
       // Zeroed: its unlent tail is visible through earlier batches' `.buffer`.
-      // Offsets stay multiples of 64 (blockBytes is one), so the queue pads
-      // every block of a slab alike and BLOCK_ALIGN spare bytes cover it.
-      this.slab = Buffer.alloc(SLAB_BYTES + BLOCK_ALIGN).buffer as ArrayBuffer;
+      this.slab = Buffer.alloc(SLAB_BYTES).buffer as ArrayBuffer;
       // Transferring a slab to a worker would pull it from under the C++ threads.
       markAsUntransferable(this.slab);
       this.slabUsed = 0;
