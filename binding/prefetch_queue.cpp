@@ -156,6 +156,8 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
                           std::to_string(block) + " bytes, over the 4 GiB limit; lower batchSize");
     }
     block_bytes_ = block;
+    config.depth = rp::Prefetcher::effective_depth(config.depth, block);
+    config.inline_assembly = config.depth == 0 && block <= rp::Prefetcher::kInlineBytes;
     std::vector<uint8_t*> blocks;
     for (size_t s = 0; s < rp::Prefetcher::slots_for_depth(config.depth); ++s) {
       Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, block);

@@ -62,10 +62,14 @@ Prefetcher::Prefetcher(BatchSchedule schedule, PrefetchConfig config,
                                   std::to_string(schedule_.size()) + " records");
     }
   }
+  if (config_.inline_assembly && config_.depth != 0) {
+    throw std::invalid_argument("inline assembly needs depth 0, got " +
+                                std::to_string(config_.depth));
+  }
   prepared_.resize(blocks_.size());
   for (size_t s = 0; s < blocks_.size(); ++s) free_.push_back(s);
   wake_free_ = std::max<size_t>(1, blocks_.size() / 2);
-  thread_ = std::thread([this] { run(); });
+  if (!config_.inline_assembly) thread_ = std::thread([this] { run(); });
 }
 
 Prefetcher::~Prefetcher() { stop(); }
@@ -188,8 +192,37 @@ void Prefetcher::assemble(const ShardStep& step, uint8_t* block, Key* key) {
   std::memset(block + end, 0, capacity - end);
 }
 
+// Same contract as the threaded path: errors stick until reset(), the end
+// keeps being returned, and the replacement is only taken with a batch.
+PreparedBatch Prefetcher::take_inline(uint8_t* replacement) {
+  if (error_) std::rethrow_exception(error_);
+  PreparedBatch b;
+  if (stop_) throw std::logic_error("the prefetcher was stopped");
+  if (end_ready_) {
+    b.end = true;
+    return b;
+  }
+  try {
+    if (!schedule_.step_at(cursor_, &b.step)) {
+      end_ready_ = true;
+      b.end = true;
+      return b;
+    }
+    b.slot = 0;
+    b.block = blocks_[0];
+    assemble(b.step, b.block, &b.key);
+  } catch (...) {
+    error_ = std::current_exception();
+    throw;
+  }
+  blocks_[0] = replacement;
+  cursor_ = b.step.after;
+  return b;
+}
+
 PreparedBatch Prefetcher::take(uint8_t* replacement) {
   std::unique_lock<std::mutex> lk(mu_);
+  if (config_.inline_assembly) return take_inline(replacement);
   if (ready_.empty() && !end_ready_ && !error_) {
     demand_ = true;
     wake_producer();
@@ -217,7 +250,7 @@ PreparedBatch Prefetcher::take(uint8_t* replacement) {
 bool Prefetcher::ready_or_notify(std::function<void()> on_ready) {
   {
     std::lock_guard<std::mutex> lk(mu_);
-    if (!ready_.empty() || end_ready_ || error_) return true;
+    if (config_.inline_assembly || !ready_.empty() || end_ready_ || error_) return true;
     on_ready_ = std::move(on_ready);
     demand_ = true;
     wake_producer();

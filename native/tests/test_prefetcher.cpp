@@ -87,6 +87,7 @@ bool matches(const rp::BatchSchedule& sched, const rp::BatchLayout& layout, cons
 TEST(matches_direct_computation_at_every_depth) {
   const Source src(53);
   for (size_t depth : {0, 1, 2, 5}) {
+   for (int inl = 0; inl < (depth == 0 ? 2 : 1); ++inl) {  // depth 0: threaded and inline
     for (uint64_t shards : {1, 3}) {
       for (int shuffle = 0; shuffle < 2; ++shuffle) {
         rp::BatchSchedule sched(53, 4, shards, shards - 1, false, 3);
@@ -96,6 +97,7 @@ TEST(matches_direct_computation_at_every_depth) {
         cfg.columns = src.columns();
         cfg.depth = depth;
         cfg.pool = &rp::ThreadPool::shared();
+        cfg.inline_assembly = inl != 0;
         rp::BatchLayout layout({3, 8});
         Blocks blocks;
         const size_t bytes = rp::Prefetcher::block_bytes(sched, layout);
@@ -117,7 +119,48 @@ TEST(matches_direct_computation_at_every_depth) {
         CHECK(pf.take(nullptr).end);  // the end repeats
       }
     }
+   }
   }
+}
+
+TEST(inline_assembly_resets_and_keeps_errors) {
+  const Source src(20);
+  rp::BatchSchedule sched(20, 5, 1, 0, false, 2);
+  rp::PrefetchConfig cfg;
+  cfg.seed = 4;
+  cfg.columns = src.columns();
+  cfg.depth = 0;
+  cfg.inline_assembly = true;
+  rp::BatchLayout layout({3, 8});
+  Blocks blocks;
+  const size_t bytes = rp::Prefetcher::block_bytes(sched, layout);
+  rp::Prefetcher pf(sched, cfg, blocks.make(1, bytes), rp::Cursor{0, 0});
+  CHECK(pf.ready_or_notify([] {}));  // never waits
+  rp::PreparedBatch b = pf.take(blocks.fresh(bytes));
+  CHECK(matches(sched, layout, src, 4, true, rp::Cursor{0, 0}, b));
+  pf.reset(rp::Cursor{1, 10});
+  b = pf.take(blocks.fresh(bytes));
+  CHECK(matches(sched, layout, src, 4, true, rp::Cursor{1, 10}, b));
+  pf.reset(rp::Cursor{0, 20});  // past the end of the epoch: step_at throws
+  CHECK_THROWS(std::out_of_range, pf.take(nullptr));
+  CHECK_THROWS(std::out_of_range, pf.take(nullptr));  // until reset
+  pf.reset(rp::Cursor{1, 15});
+  b = pf.take(blocks.fresh(bytes));
+  CHECK(matches(sched, layout, src, 4, true, rp::Cursor{1, 15}, b));
+  CHECK(pf.take(nullptr).end);
+  CHECK(pf.take(nullptr).end);
+  // Inline assembly has no queue to fill ahead.
+  cfg.depth = 1;
+  CHECK_THROWS(std::invalid_argument, rp::Prefetcher(sched, cfg, blocks.make(1, bytes), rp::Cursor{}));
+}
+
+TEST(small_batches_are_prepared_64_kib_ahead) {
+  CHECK_EQ(rp::Prefetcher::effective_depth(0, 64), size_t{0});  // on demand stays on demand
+  CHECK_EQ(rp::Prefetcher::effective_depth(2, 640), size_t{103});
+  CHECK_EQ(rp::Prefetcher::effective_depth(2, size_t{64} << 10), size_t{2});
+  CHECK_EQ(rp::Prefetcher::effective_depth(4, size_t{4} << 20), size_t{4});
+  CHECK_EQ(rp::Prefetcher::effective_depth(500, 64), size_t{1024});
+  CHECK_EQ(rp::Prefetcher::effective_depth(2000, 64), size_t{2000});  // never lowered
 }
 
 TEST(reset_discards_prefetched_batches) {

@@ -17,7 +17,11 @@ export interface DataLoaderOptions<B = unknown, T = B> {
   shardIndex?: number;
   /** The number of shards splitting each global step (default 1). */
   shardCount?: number;
-  /** Batches assembled ahead on C++ threads (default 2; 0 assembles on demand). */
+  /**
+   * Batches assembled ahead on C++ threads (default 2; 0 assembles on demand).
+   * Small batches are kept at least 64 KiB ahead, so the threads fill many per
+   * wake-up; with 0, batches of up to 64 KiB are assembled on the calling thread.
+   */
   prefetch?: number;
   /** Transforms each batch in JavaScript, with a key for reproducible randomness. */
   map?: (batch: B, ctx: MapContext) => T;

@@ -61,6 +61,10 @@ struct PrefetchConfig {
   // the consumer asks for it (still on the background thread).
   size_t depth = 2;
   ThreadPool* pool = nullptr;  // splits large gathers; may be null
+  // Depth 0 only: no background thread; take() assembles each batch on the
+  // calling thread. For small batches, where handing work to a thread and
+  // waking the caller again costs more than the copy itself.
+  bool inline_assembly = false;
 };
 
 struct PreparedBatch {
@@ -75,6 +79,18 @@ class Prefetcher {
  public:
   // How many blocks (slots) a prefetcher of this depth takes.
   static size_t slots_for_depth(size_t depth) { return depth == 0 ? 1 : depth; }
+
+  // Small batches are prepared kMinAheadBytes' worth at a time (depth raised
+  // to match, never lowered): the producer then fills many per wake-up and the
+  // consumer almost never waits, so no thread hand-off is paid per batch.
+  static constexpr size_t kMinAheadBytes = size_t{64} << 10;
+  static size_t effective_depth(size_t depth, size_t block_bytes) {
+    if (depth == 0 || block_bytes == 0) return depth;
+    const size_t want = (kMinAheadBytes + block_bytes - 1) / block_bytes;
+    return depth < want ? want : depth;
+  }
+  // Batches up to this size are assembled inline when the depth is 0.
+  static constexpr size_t kInlineBytes = size_t{64} << 10;
 
   // blocks: slots_for_depth(config.depth) blocks of at least block_bytes()
   // bytes each, which must stay valid until the slot is refilled or the
@@ -120,6 +136,7 @@ class Prefetcher {
   // Wakes the consumer and calls on_ready (unlocking around it).
   void signal_ready(std::unique_lock<std::mutex>& lk);
   void assemble(const ShardStep& step, uint8_t* block, Key* key);
+  PreparedBatch take_inline(uint8_t* replacement);
 
   const BatchSchedule schedule_;
   const PrefetchConfig config_;

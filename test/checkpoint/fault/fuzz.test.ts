@@ -150,13 +150,18 @@ describe('setState gets whatever decodes', () => {
 describe('DataLoader.setState gets whatever decodes', () => {
   const source = new ArraySource({ x: { data: new Float32Array(100 * 2).map((_, i) => i), shape: [100, 2] } });
   const fingerprint = { n: 100, seed: 7, batchSize: 8, shuffle: true, dropRemainder: false };
-  /** Near-valid loader states: most fields right, one or more fuzzed. */
+  /**
+   * Near-valid loader states: most fields right, one or more fuzzed. The right
+   * values are weighted up so that some whole states are valid: unweighted,
+   * about half of all 300-run passes had none and the test failed at random.
+   */
+  const right = <T>(arb: fc.Arbitrary<T>) => ({ arbitrary: arb, weight: 3 });
   const nearValid: fc.Arbitrary<State> = fc.record({
-    version: fc.oneof(fc.constant(1), fc.integer(), state),
-    epoch: fc.oneof(fc.nat(3), fc.double(), fc.constant(-1), state),
-    position: fc.oneof(fc.nat(120), fc.double(), fc.constant(-1), state),
+    version: fc.oneof(right(fc.constant(1)), fc.integer(), state),
+    epoch: fc.oneof(right(fc.nat(3)), fc.double(), fc.constant(-1), state),
+    position: fc.oneof(right(fc.nat(120)), fc.double(), fc.constant(-1), state),
     fingerprint: fc.oneof(
-      fc.constant(fingerprint),
+      right(fc.constant(fingerprint)),
       fc.record({
         n: fc.oneof(fc.constant(100), fc.nat(), state),
         seed: fc.oneof(fc.constant(7), fc.bigInt(), state),
