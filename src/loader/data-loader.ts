@@ -57,6 +57,10 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
   private readonly blockBytes: number;
   private slab: ArrayBuffer | undefined;
   private slabUsed = 0;
+  /** Large blocks handed to the caller (batches over SLAB_MAX_BLOCK), which recycle() may take back... */
+  private readonly lent = new WeakSet<ArrayBuffer>();
+  /** ...into this list, lent to the queue before any new allocation. */
+  private readonly spare: ArrayBuffer[] = [];
   /** Column offsets are a function of the row count: kept for the last count seen. */
   private offsetRows = -1;
   private offsets: number[] = [];
@@ -164,11 +168,33 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
     this.position = position;
   }
 
+  /**
+   * Hands a batch's memory back, so a later batch is written into it instead
+   * of into fresh memory (which the kernel must fault in and zero: most of the
+   * cost of large batches). Opt-in; the batch (and every view of its memory)
+   * must not be used afterwards. Batches of 4 KiB or less share pooled slabs
+   * and are ignored. Throws a TypeError for a batch this loader did not
+   * return, or one already recycled.
+   */
+  recycle(batch: { readonly indices: Uint32Array }): void {
+    const indices = (batch as { indices?: unknown } | null | undefined)?.indices;
+    if (!(indices instanceof Uint32Array)) {
+      throw new TypeError('batch must be a batch returned by this DataLoader (it has no indices)');
+    }
+    if (this.blockBytes <= SLAB_MAX_BLOCK) return; // small batches: nothing to gain
+    if (!this.lent.delete(indices.buffer as ArrayBuffer)) {
+      throw new TypeError('batch was not returned by this DataLoader, or was already recycled');
+    }
+    // Enough blocks for the queue's depth and a few in the caller's hands.
+    if (this.spare.length < this.options.prefetch + 4) this.spare.push(indices.buffer as ArrayBuffer);
+  }
+
   /** Stops the C++ threads and releases the source; later calls to next() throw. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.queue.close();
+    this.spare.length = 0;
     const reject = this.rejectWait;
     this.rejectWait = undefined;
     reject?.(new Error('the DataLoader was closed while a batch was awaited'));
@@ -231,7 +257,13 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
    */
   private lendBlock(info: Float64Array): ArrayBuffer | null {
     const size = this.blockBytes;
-    if (size > SLAB_MAX_BLOCK) return this.queue.take(info, Buffer.allocUnsafeSlow(size).buffer as ArrayBuffer, 0);
+    if (size > SLAB_MAX_BLOCK) {
+      const block = this.spare.pop() ?? (Buffer.allocUnsafeSlow(size).buffer as ArrayBuffer);
+      const buffer = this.queue.take(info, block, 0);
+      if (buffer === null) this.spare.push(block); // the end: the queue did not take it
+      else this.lent.add(buffer);
+      return buffer;
+    }
     if (this.slab === undefined || this.slabUsed + size > SLAB_BYTES) {
       // Zeroed: its unlent tail is visible through earlier batches' `.buffer`.
       this.slab = Buffer.alloc(SLAB_BYTES).buffer as ArrayBuffer;
