@@ -38,7 +38,7 @@ export const overheadSection: Section = {
         unit: 'µs',
         target: '≤ 5',
         met: us('gather') <= 5,
-        note: 'proxy for the per-batch overhead until the DataLoader figures land',
+        note: 'what crossing the binding costs; the DataLoader per-batch figure is in the Loader section',
       },
       {
         figure: `JS loop ${ROWS} rows × ${ROW_BYTES} B, per call`,
