@@ -4,12 +4,12 @@
 // newest step and must continue exactly like an uninterrupted run; the demo
 // exits non-zero if it does not. It then resumes the same step file with two
 // shards, which split the rest of the epoch between them exactly once.
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataLoader, type MapContext, NpySource, PipelineCheckpoint, random } from '../src/index.js';
+import { runUntilKilled } from './interrupt.js';
 
 const NUM_RECORDS = 5000;
 const FEATURES = 8;
@@ -89,28 +89,7 @@ async function parent(): Promise<void> {
     console.log(`Uninterrupted run: ${reference.length} batches over ${NUM_EPOCHS} epochs`);
 
     // A real interruption: the child is killed with SIGKILL once step 250 is saved.
-    await new Promise<void>((resolve, reject) => {
-      const proc = spawn(process.execPath, [...process.execArgv, __filename, '--child', dir, checkpointDir], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      let out = '';
-      proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-        out += chunk;
-        const lines = out.split('\n');
-        out = lines.pop()!;
-        for (const line of lines) {
-          console.log(`  child: ${line}`);
-          if (line === `Saved checkpoint at step ${KILL_AFTER_STEP}`) {
-            proc.kill('SIGKILL');
-            console.log('Killed the training process with SIGKILL');
-          }
-        }
-      });
-      proc.on('error', reject);
-      proc.on('exit', (code, signal) =>
-        signal === 'SIGKILL' ? resolve() : reject(new Error(`child exited with ${code ?? signal} before it was killed`)),
-      );
-    });
+    await runUntilKilled(__filename, ['--child', dir, checkpointDir], `Saved checkpoint at step ${KILL_AFTER_STEP}`, '  child: ');
 
     const checkpointer = new PipelineCheckpoint(checkpointDir);
     console.log(`Steps on disk: ${(await checkpointer.steps()).join(', ')}`);

@@ -2,11 +2,11 @@
 // every 100 steps (keeping 3), killed with SIGKILL part-way, then resumed in
 // a fresh pipeline. It checks the resumed stream against an uninterrupted run
 // and exits non-zero if they differ.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CheckpointableIterator, PipelineCheckpoint, random, type State } from '../src/index.js';
+import { runUntilKilled } from './interrupt.js';
 
 const NUM_RECORDS = 2700; // 270 batches per epoch
 const NUM_EPOCHS = 2;
@@ -105,28 +105,7 @@ async function parent(): Promise<void> {
     const expected = Array.from({ length: totalSteps }, () => fingerprint(reference.next().value as Float64Array));
 
     // A real interruption: the child is killed with SIGKILL after step 300 is saved.
-    await new Promise<void>((resolve, reject) => {
-      const proc = spawn(process.execPath, [...process.execArgv, __filename, '--child', dir], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      let out = '';
-      proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-        out += chunk;
-        const lines = out.split('\n');
-        out = lines.pop()!;
-        for (const line of lines) {
-          console.log(line);
-          if (line === `Saved checkpoint at step ${KILL_AFTER_STEP}`) {
-            proc.kill('SIGKILL');
-            console.log('Killed the training process with SIGKILL');
-          }
-        }
-      });
-      proc.on('error', reject);
-      proc.on('exit', (code, signal) =>
-        signal === 'SIGKILL' ? resolve() : reject(new Error(`child exited with ${code ?? signal} before it was killed`)),
-      );
-    });
+    await runUntilKilled(__filename, ['--child', dir], `Saved checkpoint at step ${KILL_AFTER_STEP}`);
 
     const checkpointer = new PipelineCheckpoint(dir);
     console.log(`Steps on disk: ${(await checkpointer.steps()).join(', ')}`);
