@@ -12,12 +12,12 @@
 // Module: import { benchCheckpoint } from './bench/checkpoint'; await benchCheckpoint({ iterations: 200 })
 import { execFileSync } from 'node:child_process';
 import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, release, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PipelineCheckpoint, type State } from '../src/index.js';
 import { encodeStepFile } from '../src/checkpoint/step-file.js';
-import type { BenchContext, Row, Section } from './harness.js';
+import { alternate, type BenchContext, machine, now, percentile, type Row, type Section } from './harness.js';
 
 export interface Latency {
   p50: number;
@@ -64,21 +64,7 @@ function smallState(step: number): State {
 }
 
 function latency(samples: number[]): Latency {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  return { p50: at(0.5), p99: at(0.99), mean: samples.reduce((a, b) => a + b, 0) / samples.length };
-}
-
-const now = () => Number(process.hrtime.bigint()) / 1e6;
-
-function cpuModel(): string {
-  try {
-    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name'));
-    if (line) return line.split(':')[1]!.trim();
-  } catch {
-    // not Linux
-  }
-  return cpus()[0]?.model ?? 'unknown';
+  return { p50: percentile(samples, 50), p99: percentile(samples, 99), mean: samples.reduce((a, b) => a + b, 0) / samples.length };
 }
 
 function filesystemOf(dir: string): string {
@@ -142,15 +128,7 @@ export async function benchCheckpoint(options: CheckpointBenchOptions = {}): Pro
         return now() - t;
       };
       // Alternate which goes first: an fsync right after another one can be cheaper (journal commits).
-      let f: number;
-      let s: number;
-      if (i % 2 === 0) {
-        f = floor();
-        s = await save();
-      } else {
-        s = await save();
-        f = floor();
-      }
+      const [f, s] = await alternate(i, floor, save);
       if (i >= warmup) {
         floors.push(f);
         saves.push(s);
@@ -174,15 +152,7 @@ export async function benchCheckpoint(options: CheckpointBenchOptions = {}): Pro
         await ckpt.restore(pipeline, last);
         return now() - t;
       };
-      let r: number;
-      let s: number;
-      if (i % 2 === 0) {
-        r = read();
-        s = await restore();
-      } else {
-        s = await restore();
-        r = read();
-      }
+      const [r, s] = await alternate(i, read, restore);
       if (i >= warmup) {
         reads.push(r);
         restores.push(s);
@@ -207,7 +177,7 @@ export async function benchCheckpoint(options: CheckpointBenchOptions = {}): Pro
     const saveFloor = latency(floors);
     const restoreLatest = latency(latest);
     return {
-      machine: { cpu: cpuModel(), nproc: availableParallelism(), node: process.version, kernel: release(), filesystem: filesystemOf(root), directory: root, loadAverage },
+      machine: { cpu: machine().cpu, nproc: availableParallelism(), node: process.version, kernel: release(), filesystem: filesystemOf(root), directory: root, loadAverage },
       iterations,
       stateBytes,
       saveFloor,

@@ -40,18 +40,6 @@ export function now(): number {
   return Number(process.hrtime.bigint()) / 1e6; // ms
 }
 
-/** Runs fn `repeats` times after `warmup` runs; returns each run's ms. */
-export function timeRuns(fn: () => void, repeats: number, warmup = 1): number[] {
-  for (let i = 0; i < warmup; i++) fn();
-  const times: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const t0 = now();
-    fn();
-    times.push(now() - t0);
-  }
-  return times;
-}
-
 /**
  * Runs every case once per round, in order, for one warm-up round and then
  * `rounds` timed rounds; returns each case's ms per round. A case gets the
@@ -72,6 +60,20 @@ export function interleave<K extends string>(
     }
   }
   return times;
+}
+
+/**
+ * Runs an async pair in an order that alternates with `round`, so whatever
+ * the first of two calls pays (or leaves behind for the second) falls on
+ * each side equally; returns their ms as [a, b].
+ */
+export async function alternate(round: number, a: () => Promise<number> | number, b: () => Promise<number> | number): Promise<[number, number]> {
+  if (round % 2 === 0) {
+    const ta = await a();
+    return [ta, await b()];
+  }
+  const tb = await b();
+  return [await a(), tb];
 }
 
 /**

@@ -5,7 +5,7 @@ import { runInNewContext } from 'node:vm';
 import { decode, encode, ExtensionCodec } from '@msgpack/msgpack';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeState, encodeState, type State } from '../../src/index.js';
+import { decodeState, encodeState } from '../../src/index.js';
 import { TYPED_ARRAY_KINDS } from '../../src/iterator/state.js';
 import { difference, state } from './state-arbitrary.js';
 
