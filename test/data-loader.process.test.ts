@@ -104,6 +104,8 @@ describe('DataLoader across processes', () => {
       gc(); process.stdout.write(String(process.memoryUsage().rss - start));`;
     const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', '-e', script], { cwd: root, encoding: 'utf8' });
     expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^-?\d+$/);
     expect(Number(r.stdout)).toBeLessThan(100 * 2 ** 20);
   });
 });

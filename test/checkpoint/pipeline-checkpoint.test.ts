@@ -334,8 +334,8 @@ describe('async saves', () => {
     const saves = [1, 2, 3, 4, 5].map((step) => ckpt.save(holder(step), { step }).then(() => order.push(step)));
     expect(await ckpt.steps()).toEqual([4, 5]);
     await ckpt.waitUntilFinished();
+    expect(order).toEqual([1, 2, 3, 4, 5]); // every save had settled when waitUntilFinished resolved
     await Promise.all(saves);
-    expect(order).toEqual([1, 2, 3, 4, 5]);
   });
 
   it('a failed save rejects its own promise, and the queue goes on', async () => {
@@ -352,9 +352,11 @@ describe('async saves', () => {
   it('close waits for pending saves and releases the lock; later saves throw CheckpointClosedError', async () => {
     const dir = tempDir();
     const ckpt = new PipelineCheckpoint(dir);
-    const pending = ckpt.save(holder(1), { step: 1 });
+    let done = false;
+    const pending = ckpt.save(holder(1), { step: 1 }).then((path) => ((done = true), path));
     await ckpt.close();
-    await expect(pending).resolves.toBeTruthy();
+    expect(done).toBe(true);
+    await expect(pending).resolves.toBe(join(dir, 'step_1.msgpack'));
     await expect(ckpt.save(holder(2), { step: 2 })).rejects.toThrow(CheckpointClosedError);
     await expect(ckpt.delete(1)).rejects.toThrow(CheckpointClosedError);
     expect(await ckpt.steps()).toEqual([1]); // reads still work
