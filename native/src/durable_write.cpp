@@ -1,11 +1,10 @@
 // Durable, atomic file replacement with plain POSIX calls (see the header).
-// Every call is retried on EINTR except close (on Linux the descriptor is gone
-// either way) and fsync's failure, which is final by design.
+// open and write are retried on EINTR; close is not (on Linux the descriptor
+// is gone either way), nor is a failed fsync, which is final by design.
 #include "rp/durable_write.h"
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 
 #include <fcntl.h>
 #include <sys/stat.h>

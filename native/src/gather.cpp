@@ -1,8 +1,8 @@
 // Row gather for batch assembly. Indices are validated up front so a bad index
 // leaves dst untouched. The copy is bound by memory, not instructions:
 //  - source rows sit at random addresses the hardware prefetcher cannot guess,
-//    so we prefetch the start of upcoming rows ourselves, a few KiB ahead, and
-//    inside long rows stay 1 KiB ahead of the copy;
+//    so we prefetch the start of upcoming rows ourselves, a few KiB ahead (and,
+//    on the streaming-store path, stay 1 KiB ahead of the copy inside long rows);
 //  - for big batches the destination is written with non-temporal (streaming)
 //    stores, which skip reading each destination line into cache before
 //    overwriting it (a third of the memory traffic) and do not evict the
@@ -33,8 +33,8 @@ namespace {
 
 constexpr size_t kLine = 64;
 // Prefetch this far ahead (in bytes of upcoming rows, as a row count clamped
-// to [kMinAhead, kMaxAhead]), and at most kPrefetchRowBytes of each row; the
-// rest of a long row is prefetched kPrefetchRowBytes ahead of the copy.
+// to [kMinAhead, kMaxAhead]), and at most kPrefetchRowBytes of each row; with
+// streaming stores, the rest of a long row is prefetched that far ahead of the copy.
 constexpr size_t kAheadBytes = 4096;
 constexpr size_t kMinAhead = 4;
 constexpr size_t kMaxAhead = 16;

@@ -258,11 +258,6 @@ bool Prefetcher::ready_or_notify(std::function<void()> on_ready) {
   return false;
 }
 
-void Prefetcher::cancel_notify() {
-  std::lock_guard<std::mutex> lk(mu_);
-  on_ready_ = nullptr;
-}
-
 void Prefetcher::reset(Cursor from) {
   {
     std::lock_guard<std::mutex> lk(mu_);

@@ -54,10 +54,6 @@ class BatchSchedule {
 
   uint64_t size() const { return n_; }
   uint64_t batch_size() const { return batch_size_; }
-  uint64_t shard_count() const { return shard_count_; }
-  uint64_t shard_index() const { return shard_index_; }
-  bool drop_remainder() const { return drop_remainder_; }
-  uint64_t num_epochs() const { return num_epochs_; }
 
  private:
   uint64_t n_;

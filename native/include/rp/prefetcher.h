@@ -45,7 +45,6 @@ class BatchLayout {
  public:
   static constexpr size_t kAlign = 64;
   explicit BatchLayout(std::vector<size_t> row_bytes);
-  size_t columns() const { return row_bytes_.size(); }
   size_t column_offset(size_t rows, size_t column) const;
   size_t bytes(size_t rows) const;  // everything, padding included
 
@@ -120,7 +119,6 @@ class Prefetcher {
   // any stored one), which the background thread calls once, without locks
   // held, when the next batch (or the end, or an error) is ready.
   bool ready_or_notify(std::function<void()> on_ready);
-  void cancel_notify();
 
   // Drops every prepared batch and continues from `from`. A batch in the
   // making is discarded when it completes.
