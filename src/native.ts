@@ -116,7 +116,7 @@ function load(root: string): NativeBinding {
     );
   }
   try {
-    return nodeGypBuild(root) as NativeBinding;
+    return require(path) as NativeBinding; // the path found above, not a second search
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : String(cause);
     const isLocalBuild = path.startsWith(join(root, 'build'));

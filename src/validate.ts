@@ -27,10 +27,17 @@ export function boolean(value: unknown, name: string, fallback: boolean): boolea
   return value;
 }
 
-export function plainObject(value: unknown, name: string): Record<string, unknown> {
+/**
+ * An options object ({} for undefined). With `known`, every key must be one
+ * of them, so a typo fails loudly instead of being ignored.
+ */
+export function plainObject(value: unknown, name: string, known?: readonly string[], what = 'an option'): Record<string, unknown> {
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new TypeError(`${name} must be an object, got ${describe(value)}`);
+  }
+  for (const key of known === undefined ? [] : Object.keys(value)) {
+    if (!known!.includes(key)) throw new TypeError(`${name}.${key} is not ${what} (known: ${known!.join(', ')})`);
   }
   return value as Record<string, unknown>;
 }

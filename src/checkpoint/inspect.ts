@@ -5,7 +5,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CheckpointCorruptError, CheckpointNotFoundError } from '../errors.js';
 import type { State } from '../iterator/state.js';
-import { parseStepFileName, readStep, SET_ASIDE_FILE, TEMP_FILE } from './step-directory.js';
+import { readStep, SET_ASIDE_FILE, stepFileName, stepsIn, TEMP_FILE } from './step-directory.js';
 
 export interface StepFileReport {
   step: number;
@@ -36,20 +36,20 @@ export async function inspectDirectory(directory: string): Promise<DirectoryRepo
   const dir = resolve(directory);
   const names = (await readdir(dir)).sort();
   const steps: StepFileReport[] = [];
-  for (const step of names.map(parseStepFileName).filter((s): s is number => s !== undefined).sort((a, b) => a - b)) {
-    const file = join(dir, `step_${step}.msgpack`);
-    let info;
+  for (const step of stepsIn(names)) {
+    const file = join(dir, stepFileName(step));
     try {
-      info = await stat(file);
-    } catch {
-      continue; // pruned by a live writer since readdir
-    }
-    try {
-      const { created, metadata } = await readStep(dir, step);
-      steps.push({ step, file, size: info.size, time: created, metadata, valid: true });
+      const { created, metadata, size } = await readStep(dir, step);
+      steps.push({ step, file, size, time: created, metadata, valid: true });
     } catch (err) {
-      if (err instanceof CheckpointNotFoundError) continue;
+      if (err instanceof CheckpointNotFoundError) continue; // pruned by a live writer since readdir
       if (!(err instanceof CheckpointCorruptError)) throw err;
+      let info;
+      try {
+        info = await stat(file);
+      } catch {
+        continue;
+      }
       steps.push({ step, file, size: info.size, time: info.mtimeMs, metadata: undefined, valid: false, reason: err.reason });
     }
   }

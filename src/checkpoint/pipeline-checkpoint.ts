@@ -13,12 +13,12 @@ import {
   ResumablePipelineError,
 } from '../errors.js';
 import type { Checkpointable, State } from '../iterator/state.js';
-import { boolean, describe, integer, optionalInteger } from '../validate.js';
+import { boolean, describe, integer, optionalInteger, plainObject } from '../validate.js';
 import { DirectoryLock } from './directory-lock.js';
 import { syncDirectory, writeFileDurable } from './durable-write.js';
 import { type RetentionPolicy, stepsToPrune } from './retention.js';
 import { encodeStepFile } from './step-file.js';
-import { listSteps, parseStepFileName, readStep, setAsideName, stepFileName, TEMP_FILE } from './step-directory.js';
+import { listSteps, readStep, setAsideName, stepFileName, stepsIn, TEMP_FILE } from './step-directory.js';
 
 export interface PipelineCheckpointOptions extends RetentionPolicy {}
 
@@ -31,18 +31,6 @@ export interface SaveOptions {
   keep?: number;
   /** Replace the file of this step, and delete every newer step (a rewind), instead of throwing. */
   overwrite?: boolean;
-}
-
-/** An options object whose keys are all known; a typo fails loudly instead of being ignored. */
-function options(value: unknown, name: string, known: readonly string[]): Record<string, unknown> {
-  if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new TypeError(`${name} must be an object, got ${describe(value)}`);
-  }
-  for (const key of Object.keys(value)) {
-    if (!known.includes(key)) throw new TypeError(`${name}.${key} is not an option (expected ${known.join(', ')})`);
-  }
-  return value as Record<string, unknown>;
 }
 
 function checkPipeline(pipeline: unknown, method: 'getState' | 'setState'): Checkpointable {
@@ -70,7 +58,7 @@ export class PipelineCheckpoint {
     if (typeof directory !== 'string' || directory === '') {
       throw new TypeError(`directory must be a non-empty string, got ${describe(directory)}`);
     }
-    const opts = options(options_, 'options', ['keep', 'keepEvery']);
+    const opts = plainObject(options_, 'options', ['keep', 'keepEvery']);
     this.retention = {
       keep: optionalInteger(opts.keep, 'options.keep', 1),
       keepEvery: optionalInteger(opts.keepEvery, 'options.keepEvery', 1),
@@ -92,7 +80,7 @@ export class PipelineCheckpoint {
     try {
       this.checkOpen();
       if (saveOptions === undefined) throw new TypeError('options must be an object with a step, got undefined');
-      const opts = options(saveOptions, 'options', ['step', 'metadata', 'keep', 'overwrite']);
+      const opts = plainObject(saveOptions, 'options', ['step', 'metadata', 'keep', 'overwrite']);
       step = integer(opts.step, 'options.step');
       keep = optionalInteger(opts.keep, 'options.keep', 1) ?? this.retention.keep;
       overwrite = boolean(opts.overwrite, 'options.overwrite', false);
@@ -230,10 +218,7 @@ export class PipelineCheckpoint {
       for (const name of names) {
         if (TEMP_FILE.test(name)) await rm(join(this.directory, name), { force: true });
       }
-      this.known = names
-        .map(parseStepFileName)
-        .filter((s): s is number => s !== undefined)
-        .sort((a, b) => a - b);
+      this.known = stepsIn(names);
     } catch (err) {
       lock.release();
       throw err;
@@ -264,7 +249,6 @@ export class PipelineCheckpoint {
           await rm(join(this.directory, stepFileName(s)), { force: true });
           this.forget(s);
         }
-        if (newer.length > 0) await syncDirectory(this.directory);
       } else if (notOlder.length > 0) {
         await this.clearCorruptConflicts(step, notOlder);
       }

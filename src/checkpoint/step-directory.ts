@@ -7,7 +7,7 @@ import { CheckpointNotFoundError } from '../errors.js';
 import { decodeStepFile, type StepFile } from './step-file.js';
 
 /** step_<N>.msgpack, N in decimal without leading zeros. */
-export const STEP_FILE = /^step_(0|[1-9][0-9]*)\.msgpack$/;
+const STEP_FILE = /^step_(0|[1-9][0-9]*)\.msgpack$/;
 /** A save in progress (or left by a crash): .step_<N>.msgpack.<16 hex>.tmp */
 export const TEMP_FILE = /^\.step_(0|[1-9][0-9]*)\.msgpack\.[0-9a-f]{16}\.tmp$/;
 /** A corrupt step file set aside by a writer (see FORMAT.md §6). */
@@ -34,18 +34,23 @@ export function parseStepFileName(name: string): number | undefined {
   return Number.isSafeInteger(step) ? step : undefined;
 }
 
-/** The steps whose files are present, ascending. */
-export async function listSteps(dir: string): Promise<number[]> {
+/** The steps of the step files among names, ascending. */
+export function stepsIn(names: readonly string[]): number[] {
   const steps: number[] = [];
-  for (const name of await readdir(dir)) {
+  for (const name of names) {
     const step = parseStepFileName(name);
     if (step !== undefined) steps.push(step);
   }
   return steps.sort((a, b) => a - b);
 }
 
-/** Reads and checks one step file: CheckpointNotFoundError or CheckpointCorruptError name it. */
-export async function readStep(dir: string, step: number): Promise<StepFile> {
+/** The steps whose files are present, ascending. */
+export async function listSteps(dir: string): Promise<number[]> {
+  return stepsIn(await readdir(dir));
+}
+
+/** Reads and checks one step file (and its size): CheckpointNotFoundError or CheckpointCorruptError name it. */
+export async function readStep(dir: string, step: number): Promise<StepFile & { size: number }> {
   const file = join(dir, stepFileName(step));
   let bytes: Uint8Array;
   try {
@@ -54,5 +59,5 @@ export async function readStep(dir: string, step: number): Promise<StepFile> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new CheckpointNotFoundError(file);
     throw err;
   }
-  return decodeStepFile(bytes, file, step);
+  return { ...decodeStepFile(bytes, file, step), size: bytes.length };
 }

@@ -39,7 +39,9 @@ export function isTypedArray(value: unknown): value is TypedArray {
   return typedArrayKind(value) !== undefined;
 }
 
-function isPlainObject(value: object): boolean {
+/** An object literal (or Object.create(null)): not an array, class instance, Map, ... */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value) as unknown;
   return proto === Object.prototype || proto === null;
 }

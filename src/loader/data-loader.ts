@@ -10,7 +10,7 @@ import { CheckpointableIterator } from '../iterator/checkpointable-iterator.js';
 import type { State } from '../iterator/state.js';
 import { native, type NativePrefetchQueue } from '../native.js';
 import { Key } from '../random/key.js';
-import { ColumnSource, type ColumnStorage, type Columns, type RandomAccessSource } from '../sources/source.js';
+import { ColumnSource, type ColumnStorage, type Columns, MAX_RECORDS, type RandomAccessSource } from '../sources/source.js';
 import { describe } from '../validate.js';
 import type { BatchOf, MapContext } from './batch.js';
 import { type DataLoaderOptions, type ResolvedOptions, resolveOptions } from './loader-options.js';
@@ -18,7 +18,6 @@ import { type DataLoaderFingerprint, type DataLoaderState, LOADER_STATE_VERSION,
 
 /** Slots of the info array the native queue fills per batch (binding/prefetch_queue.cpp). */
 const INFO = { epoch: 0, rows: 1, afterEpoch: 3, afterPosition: 4, key0: 5, key1: 6, blockOffset: 7, columns: 8 } as const;
-const MAX_RECORDS = 2 ** 32;
 /**
  * Blocks up to this size are packed into shared slabs, so small batches do not
  * each pay for an ArrayBuffer allocation (as Buffer's pool does). Batches in a
@@ -61,9 +60,6 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
   private readonly lent = new WeakSet<ArrayBuffer>();
   /** ...into this list, lent to the queue before any new allocation. */
   private readonly spare: ArrayBuffer[] = [];
-  /** Column offsets are a function of the row count: kept for the last count seen. */
-  private offsetRows = -1;
-  private offsets: number[] = [];
   private epoch = 0;
   private position = 0;
   private taken: Taken | undefined;
@@ -228,10 +224,6 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
       const buffer = this.lendBlock(info);
       if (buffer === null) return DONE;
       const rows = info[INFO.rows]!;
-      if (rows !== this.offsetRows) {
-        this.offsetRows = rows;
-        this.offsets = Array.from(info.subarray(INFO.columns));
-      }
       taken = {
         buffer,
         offset: info[INFO.blockOffset]!,
@@ -280,23 +272,23 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
     const indices = new Uint32Array(t.buffer, t.offset, t.rows);
     let batch: Record<string, unknown>;
     if (this.columns !== undefined) {
-      if (t.rows !== this.offsetRows) throw new Error('internal: column offsets out of date');
+      // Column offsets in the block, as the take() that produced t wrote them
+      // (a batch kept after a throwing map is rebuilt before any other take).
+      const info = this.info;
       batch = {};
       const columns = this.columns;
       for (let c = 0; c < columns.length; c++) {
         const col = columns[c]!;
-        batch[col.name] = new col.type(t.buffer, t.offset + this.offsets[c]!, t.rows * col.rowLength);
+        batch[col.name] = new col.type(t.buffer, t.offset + info[INFO.columns + c]!, t.rows * col.rowLength);
       }
-      batch.epoch = t.epoch;
-      batch.indices = indices;
     } else {
       const source = this.records!;
       const records: unknown[] = new Array(t.rows);
       for (let j = 0; j < t.rows; j++) records[j] = source.get(indices[j]!);
       batch = records as unknown as Record<string, unknown>;
-      batch.epoch = t.epoch;
-      batch.indices = indices;
     }
+    batch.epoch = t.epoch;
+    batch.indices = indices;
     const map = this.options.map as ((batch: unknown, ctx: MapContext) => T) | undefined;
     if (map === undefined) return batch as T;
     return map(batch, { key: Key.fromWords(Uint32Array.of(t.key0, t.key1)), epoch: t.epoch, indices });

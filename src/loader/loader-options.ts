@@ -1,5 +1,5 @@
 // DataLoader options: defaults, and checks whose errors name the option.
-import { describe, integer } from '../validate.js';
+import { boolean, describe, integer, plainObject } from '../validate.js';
 import type { MapContext } from './batch.js';
 
 export interface DataLoaderOptions<B = unknown, T = B> {
@@ -40,16 +40,10 @@ export interface ResolvedOptions {
   readonly map: ((batch: never, ctx: never) => unknown) | undefined;
 }
 
-const KNOWN = new Set(['batchSize', 'shuffle', 'seed', 'numEpochs', 'dropRemainder', 'shardIndex', 'shardCount', 'prefetch', 'map']);
-export const MAX_BATCH_SIZE = 2 ** 32;
-export const MAX_SHARDS = 2 ** 20;
-export const MAX_PREFETCH = 1024;
-
-function flag(value: unknown, name: string, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new TypeError(`${name} must be a boolean, got ${describe(value)}`);
-  return value;
-}
+const KNOWN = ['batchSize', 'shuffle', 'seed', 'numEpochs', 'dropRemainder', 'shardIndex', 'shardCount', 'prefetch', 'map'];
+const MAX_BATCH_SIZE = 2 ** 32;
+const MAX_SHARDS = 2 ** 20;
+const MAX_PREFETCH = 1024;
 
 function epochCount(value: unknown): number {
   if (typeof value !== 'number') throw new TypeError(`options.numEpochs must be a number, got ${describe(value)}`);
@@ -78,16 +72,13 @@ export function resolveOptions(options: unknown, n: number): ResolvedOptions {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new TypeError(`options must be an object with at least batchSize, got ${describe(options)}`);
   }
-  const o = options as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    if (!KNOWN.has(key)) throw new TypeError(`options.${key} is not a DataLoader option (known: ${[...KNOWN].join(', ')})`);
-  }
+  const o = plainObject(options, 'options', KNOWN, 'a DataLoader option');
   if (o.batchSize === undefined) throw new TypeError('options.batchSize is required');
   const batchSize = integer(o.batchSize, 'options.batchSize', 1, MAX_BATCH_SIZE);
-  const shuffle = flag(o.shuffle, 'options.shuffle', true);
+  const shuffle = boolean(o.shuffle, 'options.shuffle', true);
   const seed = o.seed === undefined ? 0 : normalizeSeed(o.seed, 'options.seed');
   const numEpochs = o.numEpochs === undefined ? 1 : o.numEpochs === Infinity ? Infinity : epochCount(o.numEpochs);
-  const dropRemainder = flag(o.dropRemainder, 'options.dropRemainder', false);
+  const dropRemainder = boolean(o.dropRemainder, 'options.dropRemainder', false);
   const shardCount = o.shardCount === undefined ? 1 : integer(o.shardCount, 'options.shardCount', 1, MAX_SHARDS);
   const shardIndex = o.shardIndex === undefined ? 0 : integer(o.shardIndex, 'options.shardIndex', 0, shardCount - 1);
   const prefetch = o.prefetch === undefined ? 2 : integer(o.prefetch, 'options.prefetch', 0, MAX_PREFETCH);

@@ -5,6 +5,7 @@ import { IncompatibleStateError } from '../errors.js';
 import type { State } from '../iterator/state.js';
 import { describe } from '../validate.js';
 import { normalizeSeed } from './loader-options.js';
+import { isPlainObject } from '../iterator/state.js';
 
 export const LOADER_STATE_VERSION = 1;
 
@@ -27,12 +28,6 @@ export type DataLoaderState = {
 };
 
 const FIELDS = ['n', 'seed', 'batchSize', 'shuffle', 'dropRemainder'] as const;
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === Object.prototype || proto === null;
-}
 
 function show(v: unknown): string {
   return typeof v === 'bigint' ? `${v}n` : String(v);

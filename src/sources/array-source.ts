@@ -11,6 +11,7 @@ import {
   DTYPES,
   type Dtype,
   dtypeOf,
+  MAX_RECORDS,
   rowLengthOf,
 } from './source.js';
 
@@ -24,7 +25,6 @@ export interface ArrayColumnInfo<T extends TypedArray = TypedArray> extends Colu
   readonly data: T;
 }
 
-const MAX_RECORDS = 2 ** 32;
 
 export class ArraySource<C extends Columns = Columns> extends ColumnSource<C> {
   readonly length: number;

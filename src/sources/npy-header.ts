@@ -34,7 +34,7 @@ const DESCRS: Readonly<Record<string, Dtype>> = {
   f8: 'float64',
 };
 
-export const SUPPORTED_DESCRS = "'|b1', '|i1', '|u1', '<i2', '<u2', '<i4', '<u4', '<i8', '<u8', '<f4', '<f8'";
+const SUPPORTED_DESCRS = "'|b1', '|i1', '|u1', '<i2', '<u2', '<i4', '<u4', '<i8', '<u8', '<f4', '<f8'";
 
 /**
  * The header length from the preamble: `{ version, dataOffset }`. Throws a

@@ -5,7 +5,7 @@ import { native, type NativeMappedFile } from '../native.js';
 import type { TypedArray } from '../loader/gather.js';
 import { describe } from '../validate.js';
 import { NPY_PREAMBLE_MAX, type NpyHeader, parseNpyHeader, parseNpyPreamble } from './npy-header.js';
-import { checkColumnName, type ColumnInfo, ColumnSource, type ColumnStorage, type Columns, DTYPES, rowLengthOf } from './source.js';
+import { checkColumnName, type ColumnInfo, ColumnSource, type ColumnStorage, type Columns, DTYPES, MAX_RECORDS, rowLengthOf } from './source.js';
 
 export interface NpyColumnInfo extends ColumnInfo {
   readonly path: string;
@@ -21,7 +21,6 @@ interface NpyColumn {
   readonly rowLength: number;
 }
 
-const MAX_RECORDS = 2 ** 32;
 /** Node caps an external ArrayBuffer at 4 GiB; array() views are limited to that. */
 const MAX_VIEW_BYTES = 2 ** 32;
 
@@ -111,8 +110,8 @@ function openColumn(name: string, path: string): NpyColumn {
   const size = file.byteLength;
   const preamble = new Uint8Array(file.slice(0, Math.min(size, NPY_PREAMBLE_MAX)));
   const { dataOffset } = parseNpyPreamble(preamble, path);
-  if (dataOffset > size) throw new RangeError(`${path} is truncated: the .npy header is incomplete`);
-  const header = parseNpyHeader(new Uint8Array(file.slice(0, dataOffset)), path);
+  // A file shorter than its header is reported as truncated by parseNpyHeader.
+  const header = parseNpyHeader(new Uint8Array(file.slice(0, Math.min(size, dataOffset))), path);
   const { shape, dtype, fortranOrder } = header;
   if (shape.length === 0) throw new RangeError(`${path} holds a 0-d array; a source needs a first dimension of records`);
   const rows = shape[0]!;

@@ -14,6 +14,9 @@ export interface RandomAccessSource<T = unknown> {
 export type Columns = Record<string, TypedArray>;
 
 /** Element types, by the name used in ColumnInfo.dtype. */
+/** Records a source may hold: indices are 32-bit in the core (BatchSchedule::kMaxRecords). */
+export const MAX_RECORDS = 2 ** 32;
+
 export const DTYPES = {
   int8: Int8Array,
   uint8: Uint8Array,
@@ -40,7 +43,7 @@ export function dtypeOf(value: unknown): Dtype | undefined {
 }
 
 /** Batch fields that are not columns. */
-export const RESERVED_COLUMN_NAMES: readonly string[] = ['epoch', 'indices'];
+const RESERVED_COLUMN_NAMES: readonly string[] = ['epoch', 'indices'];
 
 export interface ColumnInfo {
   readonly name: string;
