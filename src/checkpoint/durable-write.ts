@@ -1,4 +1,4 @@
-// The write protocol (DESIGN.md §4, FORMAT.md §6): unique temp file (O_EXCL)
+// The write protocol (FORMAT.md §6): unique temp file (O_EXCL)
 // in the same directory, write, fsync, rename over the final name, fsync the
 // directory. The whole protocol runs in the C++ core as one call on a worker
 // thread, not one thread-pool trip per system call.
