@@ -3,6 +3,8 @@
 // is gone either way), nor is a failed fsync, which is final by design.
 #include "rp/durable_write.h"
 
+#include "posix_io.h"
+
 #include <algorithm>
 #include <cerrno>
 
@@ -18,14 +20,6 @@ IoError::IoError(int err, std::string syscall, std::string path)
       path_(std::move(path)) {}
 
 namespace {
-
-int open_retry(const char* path, int flags, mode_t mode) {
-  int fd;
-  do {
-    fd = ::open(path, flags, mode);
-  } while (fd < 0 && errno == EINTR);
-  return fd;
-}
 
 // Closes fd, removes path and throws: the cleanup of a temp file we created.
 [[noreturn]] void abandon(int fd, const std::string& path, int err, const char* syscall) {

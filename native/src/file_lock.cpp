@@ -3,6 +3,8 @@
 // crash, so no stale lock can survive its process (unlike a pid file).
 #include "rp/file_lock.h"
 
+#include "posix_io.h"
+
 #include <cerrno>
 #include <system_error>
 
@@ -13,10 +15,7 @@
 namespace rp {
 
 int try_lock_file(const std::string& path) {
-  int fd;
-  do {
-    fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  } while (fd < 0 && errno == EINTR);
+  int fd = open_retry(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
     throw std::system_error(errno, std::generic_category(), "open " + path);
   }

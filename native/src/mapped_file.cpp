@@ -1,6 +1,8 @@
 // mmap of a whole file, plus private copy-on-write views of parts of it.
 #include "rp/mapped_file.h"
 
+#include "posix_io.h"
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -25,9 +27,7 @@ void PrivateMapping::unmap(const PrivateMapping& m) {
 }
 
 MappedFile::MappedFile(const std::string& path) : path_(path) {
-  do {
-    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  } while (fd_ < 0 && errno == EINTR);
+  fd_ = open_retry(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd_ < 0) fail(errno, path);
 
   struct stat st;

@@ -15,16 +15,10 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "temp_dir.h"
 #include "rp/durable_write.h"
 
 namespace {
-
-std::string temp_dir() {
-  const char* base = std::getenv("TMPDIR");
-  std::string tmpl = std::string(base && *base ? base : "/tmp") + "/rp-durable-test-XXXXXX";
-  if (::mkdtemp(&tmpl[0]) == nullptr) throw std::system_error(errno, std::generic_category(), "mkdtemp");
-  return tmpl;
-}
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

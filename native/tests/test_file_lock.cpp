@@ -11,21 +11,8 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "temp_dir.h"
 #include "rp/file_lock.h"
-
-namespace {
-
-std::string temp_dir() {
-  const char* base = std::getenv("TMPDIR");
-  std::string tmpl = std::string(base && *base ? base : "/tmp") +
-                     "/rp-lock-test-XXXXXX";
-  if (::mkdtemp(&tmpl[0]) == nullptr) {
-    throw std::system_error(errno, std::generic_category(), "mkdtemp");
-  }
-  return tmpl;
-}
-
-}  // namespace
 
 TEST(lock_excludes_second_open_and_releases) {
   const std::string dir = temp_dir();

@@ -12,15 +12,10 @@
 #include <vector>
 
 #include "check.h"
+#include "temp_dir.h"
 #include "rp/mapped_file.h"
 
 namespace {
-
-std::string temp_dir() {
-  char tmpl[] = "/tmp/rp_mapped_file_XXXXXX";
-  const char* d = mkdtemp(tmpl);
-  return d ? std::string(d) : std::string();
-}
 
 void write_file(const std::string& path, const std::vector<uint8_t>& bytes) {
   FILE* f = std::fopen(path.c_str(), "wb");
