@@ -1,20 +1,15 @@
 // The two msgpack extension types of a step file's State (FORMAT.md §3):
 // ext 1 = TypedArray (dtype code byte, then the elements' little-endian bytes),
 // ext 2 = bigint (sign byte, then the magnitude big-endian, no leading zeros).
-import { TYPED_ARRAY_KINDS, typedArrayKind, type TypedArray, type TypedArrayKind } from '../iterator/state.js';
+import { TYPED_ARRAY_CLASSES, TYPED_ARRAY_KINDS, typedArrayKind, type TypedArray, type TypedArrayKind } from '../iterator/state.js';
 
 export const EXT_TYPED_ARRAY = 1;
 export const EXT_BIGINT = 2;
 
 type TypedArrayClass = { new (buffer: ArrayBuffer): TypedArray; readonly BYTES_PER_ELEMENT: number; readonly name: string };
 
-const CLASSES: Record<TypedArrayKind, TypedArrayClass> = {
-  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array,
-  Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array,
-};
-
 /** dtype code -> class. The code is the kind's index in TYPED_ARRAY_KINDS; never reorder it. */
-const BY_CODE: readonly TypedArrayClass[] = TYPED_ARRAY_KINDS.map((kind) => CLASSES[kind]);
+const BY_CODE: readonly TypedArrayClass[] = TYPED_ARRAY_KINDS.map((kind) => TYPED_ARRAY_CLASSES[kind]);
 const CODE_OF = new Map<TypedArrayKind, number>(TYPED_ARRAY_KINDS.map((kind, code) => [kind, code]));
 
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {

@@ -12,12 +12,16 @@ export interface Checkpointable {
   setState(state: State): void;
 }
 
-/** The TypedArray kinds a State may hold (Float16Array and DataView are not among them). */
-export const TYPED_ARRAY_KINDS = [
-  'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array',
-  'Uint32Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array',
-] as const;
-export type TypedArrayKind = (typeof TYPED_ARRAY_KINDS)[number];
+/**
+ * The TypedArray classes a State may hold (Float16Array and DataView are not
+ * among them), by kind. The order is the step files' dtype codes: never reorder.
+ */
+export const TYPED_ARRAY_CLASSES = {
+  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array,
+  Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array,
+} as const;
+export type TypedArrayKind = keyof typeof TYPED_ARRAY_CLASSES;
+export const TYPED_ARRAY_KINDS = Object.keys(TYPED_ARRAY_CLASSES) as readonly TypedArrayKind[];
 
 /** Arrays and objects nest at most this deep (the root is depth 0). */
 export const MAX_STATE_DEPTH = 512;

@@ -3,6 +3,7 @@
 // with `length` and `get(i)` is a record source, whose batches are arrays.
 import type { TypedArray } from '../loader/gather.js';
 import type { NativeColumn } from '../native.js';
+import { typedArrayKind } from '../iterator/state.js';
 
 /** Any random-access collection: records 0..length-1, read with get(i). */
 export interface RandomAccessSource<T = unknown> {
@@ -13,10 +14,10 @@ export interface RandomAccessSource<T = unknown> {
 /** Column name to the TypedArray kind of its batches. */
 export type Columns = Record<string, TypedArray>;
 
-/** Element types, by the name used in ColumnInfo.dtype. */
 /** Records a source may hold: indices are 32-bit in the core (BatchSchedule::kMaxRecords). */
 export const MAX_RECORDS = 2 ** 32;
 
+/** Element types, by the name used in ColumnInfo.dtype. */
 export const DTYPES = {
   int8: Int8Array,
   uint8: Uint8Array,
@@ -34,12 +35,12 @@ export const DTYPES = {
 export type Dtype = keyof typeof DTYPES;
 export type TypedArrayConstructor = (typeof DTYPES)[Dtype];
 
-/** The dtype name of a TypedArray, or undefined for anything else. */
+const DTYPE_OF_KIND = new Map(Object.entries(DTYPES).map(([dtype, cls]) => [cls.name, dtype as Dtype]));
+
+/** The dtype name of a TypedArray (recognised as checkpoints recognise it), or undefined. */
 export function dtypeOf(value: unknown): Dtype | undefined {
-  for (const [name, type] of Object.entries(DTYPES)) {
-    if (value instanceof type) return name as Dtype;
-  }
-  return undefined;
+  const kind = typedArrayKind(value);
+  return kind === undefined ? undefined : DTYPE_OF_KIND.get(kind);
 }
 
 /** Batch fields that are not columns. */
