@@ -205,15 +205,15 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
   Napi::Value Take(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     CheckOpen(env);
-    Napi::TypedArray info_ta = TypedArrayArg(info, 0, "info");
-    if (info_ta.TypedArrayType() != napi_float64_array ||
-        info_ta.ElementLength() < kInfoColumns + columns_) {
+    // One N-API call for info: take() is on every batch's path.
+    const View info_view = ViewArg(info, 0, "info");
+    if (info_view.type != napi_float64_array || info_view.length < kInfoColumns + columns_) {
       ThrowType(env, "info must be a Float64Array of at least " +
                          std::to_string(kInfoColumns + columns_) + " elements");
     }
     if (!info[1].IsArrayBuffer()) ThrowType(env, "fresh must be an ArrayBuffer, got " + Describe(info[1]));
     Napi::ArrayBuffer fresh = info[1].As<Napi::ArrayBuffer>();
-    if (fresh.IsDetached() || fresh.ByteLength() < block_bytes_) {
+    if (fresh.ByteLength() < block_bytes_) {  // a detached buffer has length 0
       ThrowRange(env, "fresh must be an attached ArrayBuffer of at least " +
                           std::to_string(block_bytes_) + " bytes");
     }
@@ -237,7 +237,7 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
     if (b.end) return env.Null();
     // From here on the prefetcher may write into the replacement: `fresh` is
     // kept alive by this call's arguments until the slot's reference holds it.
-    double* out = reinterpret_cast<double*>(Bytes(info_ta));
+    double* out = reinterpret_cast<double*>(info_view.data);
     out[0] = static_cast<double>(b.step.epoch);
     out[1] = static_cast<double>(b.step.rows);
     out[2] = static_cast<double>(b.step.start);
