@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { CheckpointCorruptError, FORMAT_NAME, FORMAT_VERSION } from '../../src/index.js';
 import { native } from '../../src/native.js';
 import { decodeStepFile, encodeStepFile } from '../../src/checkpoint/step-file.js';
-import { crc32cReference } from './crc32c-reference.js';
+import { crc32cReference, reseal } from './crc32c-reference.js';
 import { difference, state } from './state-arbitrary.js';
 
 function reason(bytes: Uint8Array, step?: number): string {
@@ -18,13 +18,6 @@ function reason(bytes: Uint8Array, step?: number): string {
     return (err as CheckpointCorruptError).reason;
   }
   throw new Error('expected the file to be rejected');
-}
-
-/** Rewrites the trailer so the CRC matches again (to reach the checks after it). */
-function reseal(bytes: Uint8Array): Uint8Array {
-  const out = bytes.slice();
-  new DataView(out.buffer).setUint32(out.length - 4, crc32cReference(out.subarray(0, out.length - 4)));
-  return out;
 }
 
 describe('the envelope', () => {
