@@ -68,3 +68,16 @@ describe('the envelope', () => {
     expect(reason(reseal(badPayload))).toMatch(/^the payload does not decode/);
   });
 });
+
+describe('FORMAT.md §12', () => {
+  it('the worked example encodes to exactly the bytes the spec shows', () => {
+    const bytes = encodeStepFile(7, { pos: 3, key: new Uint32Array([1]), n: -1n }, { loss: -0 }, 1_700_000_000_000);
+    const hex = Buffer.from(bytes).toString('hex');
+    expect(bytes.length).toBe(136);
+    expect(hex.startsWith('87a6666f726d6174b7')).toBe(true); // map 7, "format", str 23
+    expect(hex).toContain('a7637265617465' + '64cf0000018bcfe56800'); // "created" uint64 1700000000000
+    expect(hex).toContain('c40f81a46c6f7373cb8000000000000000'); // metadata: {loss: -0} as float64 -0
+    expect(hex).toContain('c41883a3706f7303a36b6579c7050106010000' + '00a16ed5020101'); // payload
+    expect(hex.endsWith('a6637263333263cecd3744f2')).toBe(true); // "crc32c" uint32 0xcd3744f2
+  });
+});
