@@ -33,6 +33,11 @@ struct Geometry {
   uint32_t lo_mask;
 };
 
+// The field widths of a domain of 2^bits (bits >= 1) split at hi_bits.
+Geometry make_geometry(int bits, int hi_bits) {
+  return Geometry{hi_bits, bits - hi_bits, 32 - hi_bits, (uint32_t{1} << (bits - hi_bits)) - 1};
+}
+
 // One Feistel round: (hi | lo) -> (lo | hi ^ F(lo)). Invertible for any field
 // widths (lo gives F back), so repeating the same formula, even though the
 // fields shift meaning between rounds, stays a bijection. Widths are at most
@@ -152,8 +157,7 @@ Permutation::Permutation(Key key, uint64_t n) : n_(n) {
 // One pass over [0, 2^bits). For n = 1 (bits 0) the domain is {0}.
 uint32_t Permutation::encrypt(uint32_t x) const {
   if (bits_ == 0) return 0;
-  const Geometry g{hi_bits_, bits_ - hi_bits_, 32 - hi_bits_,
-                   (uint32_t{1} << (bits_ - hi_bits_)) - 1};
+  const Geometry g = make_geometry(bits_, hi_bits_);
   for (int r = 0; r < kRounds; ++r) x = feistel_round(x, round_keys_[r], g);
   return x;
 }
@@ -183,8 +187,7 @@ void Permutation::fill(uint64_t start, uint32_t* out, size_t count) const {
     for (size_t j = 0; j < count; ++j) out[j] = 0;
     return;
   }
-  const Geometry g{hi_bits_, bits_ - hi_bits_, 32 - hi_bits_,
-                   (uint32_t{1} << (bits_ - hi_bits_)) - 1};
+  const Geometry g = make_geometry(bits_, hi_bits_);
   uint32_t rk[kRounds];
   for (int r = 0; r < kRounds; ++r) rk[r] = round_keys_[r];
   const uint64_t n = n_;
