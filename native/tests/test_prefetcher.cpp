@@ -19,16 +19,19 @@
 namespace {
 
 struct Source {
-  std::vector<uint8_t> a;  // row_bytes 3
-  std::vector<uint8_t> b;  // row_bytes 8
+  static constexpr size_t kRowA = 3, kRowB = 8;
+  std::vector<uint8_t> a;  // rows of kRowA bytes
+  std::vector<uint8_t> b;  // rows of kRowB bytes
   uint64_t n;
-  explicit Source(uint64_t n_) : a(n_ * 3), b(n_ * 8), n(n_) {
+  explicit Source(uint64_t n_) : a(n_ * kRowA), b(n_ * kRowB), n(n_) {
     for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<uint8_t>(i * 7 + 1);
     for (size_t i = 0; i < b.size(); ++i) b[i] = static_cast<uint8_t>(i * 13 + 5);
   }
   std::vector<rp::SourceColumn> columns() const {
-    return {{a.data(), n, 3}, {b.data(), n, 8}};
+    return {{a.data(), n, kRowA}, {b.data(), n, kRowB}};
   }
+  // The batch layout of these columns (what the Prefetcher builds from columns()).
+  rp::BatchLayout layout() const { return rp::BatchLayout({kRowA, kRowB}); }
 };
 
 struct Blocks {
@@ -98,7 +101,7 @@ TEST(matches_direct_computation_at_every_depth) {
         cfg.depth = depth;
         cfg.pool = &rp::ThreadPool::shared();
         cfg.inline_assembly = inl != 0;
-        rp::BatchLayout layout({3, 8});
+        const rp::BatchLayout layout = src.layout();
         Blocks blocks;
         const size_t bytes = rp::Prefetcher::block_bytes(sched, layout);
         rp::Prefetcher pf(sched, cfg, blocks.make(rp::Prefetcher::slots_for_depth(depth), bytes),
@@ -131,7 +134,7 @@ TEST(inline_assembly_resets_and_keeps_errors) {
   cfg.columns = src.columns();
   cfg.depth = 0;
   cfg.inline_assembly = true;
-  rp::BatchLayout layout({3, 8});
+  const rp::BatchLayout layout = src.layout();
   Blocks blocks;
   const size_t bytes = rp::Prefetcher::block_bytes(sched, layout);
   rp::Prefetcher pf(sched, cfg, blocks.make(1, bytes), rp::Cursor{0, 0});
@@ -170,7 +173,7 @@ TEST(reset_discards_prefetched_batches) {
   cfg.seed = 7;
   cfg.columns = src.columns();
   cfg.depth = 4;
-  rp::BatchLayout layout({3, 8});
+  const rp::BatchLayout layout = src.layout();
   Blocks blocks;
   const size_t bytes = rp::Prefetcher::block_bytes(sched, layout);
   rp::Prefetcher pf(sched, cfg, blocks.make(4, bytes), rp::Cursor{0, 0});
@@ -193,7 +196,7 @@ TEST(notify_fires_once_when_ready) {
   rp::PrefetchConfig cfg;
   cfg.columns = src.columns();
   cfg.depth = 0;  // nothing is made until asked for
-  rp::BatchLayout layout({3, 8});
+  const rp::BatchLayout layout = src.layout();
   Blocks blocks;
   const size_t bytes = rp::Prefetcher::block_bytes(sched, layout);
   rp::Prefetcher pf(sched, cfg, blocks.make(1, bytes), rp::Cursor{0, 0});
@@ -222,7 +225,7 @@ TEST(errors_reach_the_consumer_and_reset_clears_them) {
   rp::BatchSchedule sched(20, 5, 1, 0, false, 2);
   rp::PrefetchConfig cfg;
   cfg.columns = src.columns();
-  rp::BatchLayout layout({3, 8});
+  const rp::BatchLayout layout = src.layout();
   Blocks blocks;
   const size_t bytes = rp::Prefetcher::block_bytes(sched, layout);
   rp::Prefetcher pf(sched, cfg, blocks.make(2, bytes), rp::Cursor{0, 0});
@@ -280,7 +283,7 @@ TEST(bursts_with_many_slots_keep_order) {
   cfg.seed = 5;
   cfg.columns = src.columns();
   cfg.depth = 16;
-  rp::BatchLayout layout({3, 8});
+  const rp::BatchLayout layout = src.layout();
   Blocks blocks;
   const size_t bytes = rp::Prefetcher::block_bytes(sched, layout);
   rp::Prefetcher pf(sched, cfg, blocks.make(16, bytes), rp::Cursor{0, 0});
