@@ -1,7 +1,9 @@
 // Module entry point: gathers each concept's functions into one exports object.
+#include "backing_store.h"
 #include "modules.h"
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  rpb::InitBackingStore(env);
   rpb::InitRandom(env, exports);
   rpb::InitPermutation(env, exports);
   rpb::InitGather(env, exports);

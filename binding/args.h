@@ -10,11 +10,29 @@
 
 namespace rpb {
 
-[[noreturn]] inline void ThrowType(Napi::Env env, const std::string& msg) {
-  throw Napi::TypeError::New(env, msg);
+// Every error from the binding carries a stable `code`; RP_INVALID_ARGUMENT
+// unless a more specific one applies.
+constexpr const char* kInvalidArgument = "RP_INVALID_ARGUMENT";
+constexpr const char* kBufferDetached = "RP_BUFFER_DETACHED";
+constexpr const char* kBufferResizable = "RP_BUFFER_RESIZABLE";
+constexpr const char* kBufferOverlap = "RP_BUFFER_OVERLAP";
+
+template <typename E>
+[[noreturn]] void ThrowWithCode(Napi::Env env, const std::string& msg, const char* code) {
+  E err = E::New(env, msg);
+  err.Set("code", Napi::String::New(env, code));
+  throw err;
 }
-[[noreturn]] inline void ThrowRange(Napi::Env env, const std::string& msg) {
-  throw Napi::RangeError::New(env, msg);
+[[noreturn]] inline void ThrowType(Napi::Env env, const std::string& msg,
+                                   const char* code = kInvalidArgument) {
+  ThrowWithCode<Napi::TypeError>(env, msg, code);
+}
+[[noreturn]] inline void ThrowRange(Napi::Env env, const std::string& msg,
+                                    const char* code = kInvalidArgument) {
+  ThrowWithCode<Napi::RangeError>(env, msg, code);
+}
+[[noreturn]] inline void ThrowError(Napi::Env env, const std::string& msg, const char* code) {
+  ThrowWithCode<Napi::Error>(env, msg, code);
 }
 
 inline std::string Describe(const Napi::Value& v) {
@@ -59,7 +77,8 @@ inline Napi::TypedArray TypedArrayArg(const Napi::CallbackInfo& info, size_t i,
   }
   Napi::TypedArray ta = v.As<Napi::TypedArray>();
   if (ta.ArrayBuffer().IsDetached()) {
-    ThrowType(info.Env(), std::string(name) + " is backed by a detached ArrayBuffer");
+    ThrowType(info.Env(), std::string(name) + " is backed by a detached ArrayBuffer",
+              kBufferDetached);
   }
   return ta;
 }
@@ -129,7 +148,8 @@ inline View ViewArg(const Napi::CallbackInfo& info, size_t i, const char* name) 
     bool detached = false;
     NAPI_THROW_IF_FAILED(env, napi_is_detached_arraybuffer(env, buffer, &detached), View{});
     if (detached) {
-      ThrowType(info.Env(), std::string(name) + " is backed by a detached ArrayBuffer");
+      ThrowType(info.Env(), std::string(name) + " is backed by a detached ArrayBuffer",
+                kBufferDetached);
     }
   }
   view.element_size = ElementSize(view.type);

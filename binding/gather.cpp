@@ -36,6 +36,9 @@ Napi::Value Gather(const Napi::CallbackInfo& info) {
                     &rp::ThreadPool::shared());
   } catch (const std::out_of_range& e) {
     ThrowRange(env, e.what());
+  } catch (const std::invalid_argument&) {
+    ThrowRange(env, "out must not overlap indices (the indices are read while out is written)",
+               kBufferOverlap);
   }
   return info[3];
 }

@@ -1,6 +1,7 @@
 // hugePageBuffer(byteLength): an ArrayBuffer over the core's huge-page memory
 // (see native/include/rp/huge_pages.h), freed when the buffer is collected.
 #include "args.h"
+#include "external_memory.h"
 #include "modules.h"
 #include "rp/huge_pages.h"
 
@@ -14,36 +15,27 @@ namespace {
 // V8's largest ArrayBuffer on 64-bit hosts.
 constexpr uint64_t kMaxByteLength = (uint64_t{1} << 53) - 1;
 
-void FreeHugePages(napi_env /*env*/, void* data, void* hint) {
-  rp::free_huge_pages(data, reinterpret_cast<size_t>(hint));
-}
-
 Napi::Value HugePageBuffer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint64_t bytes = IntegerArg(info, 0, "byteLength", 0, kMaxByteLength);
   if (bytes == 0) return Napi::ArrayBuffer::New(env, 0);
   if (bytes > SIZE_MAX) ThrowRange(env, "byteLength is too large for this platform");
+  const size_t size = static_cast<size_t>(bytes);
   void* data = nullptr;
   try {
-    data = rp::allocate_huge_pages(static_cast<size_t>(bytes));
+    data = rp::allocate_huge_pages(size);
   } catch (const std::bad_alloc&) {
     ThrowRange(env, "byteLength " + std::to_string(bytes) +
                         ": the OS refused to map that much memory");
   }
-  napi_value result = nullptr;
-  napi_status status = napi_create_external_arraybuffer(
-      env, data, static_cast<size_t>(bytes), FreeHugePages,
-      reinterpret_cast<void*>(static_cast<uintptr_t>(bytes)), &result);
-  if (status == napi_ok) return Napi::Value(env, result);
-  // Runtimes that forbid external buffers (e.g. a V8 sandbox) get an
-  // ordinary ArrayBuffer: same contents, only without the huge pages.
-  rp::free_huge_pages(data, static_cast<size_t>(bytes));
-  bool pending = false;
-  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
-    napi_value ignored;
-    napi_get_and_clear_last_exception(env, &ignored);
+  MemoryShare owner(data, [size](void* p) { rp::free_huge_pages(p, size); });
+  try {
+    return NewExternalArrayBuffer(env, static_cast<uint8_t*>(data), size, std::move(owner));
+  } catch (const Napi::Error&) {
+    // Runtimes that forbid external buffers (e.g. a V8 sandbox) get an
+    // ordinary ArrayBuffer: same contents, only without the huge pages.
+    return Napi::ArrayBuffer::New(env, size);
   }
-  return Napi::ArrayBuffer::New(env, static_cast<size_t>(bytes));
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "args.h"
+#include "external_memory.h"
 #include "modules.h"
 
 namespace rpb {
@@ -62,20 +63,12 @@ class MappedFileWrap : public Napi::ObjectWrap<MappedFileWrap> {
     } catch (const std::system_error& e) {
       throw Napi::Error::New(env, e.what());
     }
-    auto* hint = new rp::PrivateMapping(view);
-    try {
-      return Napi::ArrayBuffer::New(
-          env, view.data, static_cast<size_t>(length),
-          [](Napi::Env, void*, rp::PrivateMapping* m) {
-            rp::PrivateMapping::unmap(*m);
-            delete m;
-          },
-          hint);
-    } catch (...) {
-      rp::PrivateMapping::unmap(view);
-      delete hint;
-      throw;
-    }
+    MemoryShare owner(new rp::PrivateMapping(view), [](void* m) {
+      auto* mapping = static_cast<rp::PrivateMapping*>(m);
+      rp::PrivateMapping::unmap(*mapping);
+      delete mapping;
+    });
+    return NewExternalArrayBuffer(env, view.data, static_cast<size_t>(length), std::move(owner));
   }
 
   std::shared_ptr<rp::MappedFile> file_;

@@ -1,19 +1,30 @@
 // PrefetchQueue: the DataLoader's native half. It owns an rp::Prefetcher and
-// lends it JavaScript ArrayBuffers as blocks, so a prepared batch is handed to
-// JavaScript as is (no copy): take() returns the filled buffer and lends the
-// caller's fresh one in its place. Per-batch scalars travel through a
+// the memory its thread touches:
+//  - large blocks are JavaScript ArrayBuffers that only the loader holds: a
+//    prepared batch is handed over as is (no copy), and take() lends the
+//    caller's fresh, private buffer in its place;
+//  - small blocks (slabBlocks) are the queue's own memory: take() copies the
+//    batch into the caller's slab on the calling thread, so memory that batch
+//    views share is never lent across calls (a caller can detach it freely).
+// Source columns are pinned (strong references, detach checked on take(),
+// shares of our own external memory), and an environment cleanup hook stops
+// the thread when the environment is torn down. Per-batch scalars travel through a
 // caller-owned Float64Array (`info`) instead of a new object:
 //   [0] epoch  [1] rows  [2] start position  [3] epoch after  [4] position after
 //   [5] [6] batch key words  [7] the block's byte offset in the returned buffer
 //   [8 + c] byte offset of column c within the block (indices are at 0)
 // A block may be part of a larger ArrayBuffer (the caller packs small blocks
 // into one buffer); it is lent as (buffer, offset).
+#include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "args.h"
+#include "backing_store.h"
+#include "external_memory.h"
 #include "mapped_file.h"
 #include "modules.h"
 #include "rp/prefetcher.h"
@@ -26,6 +37,21 @@ constexpr size_t kInfoColumns = 8;
 constexpr uint64_t kMaxSafe = (uint64_t{1} << 53) - 1;
 constexpr uint64_t kMaxPrefetch = 1024;
 constexpr uint64_t kMaxShards = uint64_t{1} << 20;
+// Blocks up to this size are the queue's own and copied out into the
+// caller's slab (a copy this small costs less than an ArrayBuffer per batch).
+constexpr size_t kSlabMaxBlock = size_t{4} << 10;
+
+struct FreeBlock {
+  void operator()(uint8_t* p) const { std::free(p); }
+};
+using OwnedBlock = std::unique_ptr<uint8_t, FreeBlock>;
+
+OwnedBlock AllocateBlock(size_t bytes) {
+  const size_t a = rp::BatchLayout::kAlign;
+  void* p = std::aligned_alloc(a, (bytes + a - 1) / a * a);
+  if (p == nullptr) throw std::bad_alloc();
+  return OwnedBlock(static_cast<uint8_t*>(p));
+}
 
 // Field checks for the options object; messages name "options.<field>".
 uint64_t IntegerField(Napi::Object obj, const std::string& name, uint64_t min, uint64_t max) {
@@ -63,6 +89,7 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "PrefetchQueue",
                        {InstanceAccessor<&PrefetchQueue::BlockBytes>("blockBytes"),
+                        InstanceAccessor<&PrefetchQueue::SlabBlocks>("slabBlocks"),
                         InstanceMethod<&PrefetchQueue::Take>("take"),
                         InstanceMethod<&PrefetchQueue::Wait>("wait"),
                         InstanceMethod<&PrefetchQueue::Reset>("reset"),
@@ -122,11 +149,20 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
       Napi::Value data = c.Get("data");
       if (data.IsTypedArray()) {
         Napi::TypedArray ta = data.As<Napi::TypedArray>();
-        Napi::ArrayBuffer ab = ta.ArrayBuffer();
-        if (ab.IsDetached()) ThrowType(env, name + ".data is backed by a detached ArrayBuffer");
+        Napi::ArrayBuffer ab = ta.ArrayBuffer();  // the real buffer, not a `buffer` property
+        if (ab.IsDetached()) {
+          ThrowType(env, name + ".data is backed by a detached ArrayBuffer", kBufferDetached);
+        }
+        if (IsResizable(env, ab)) {
+          ThrowType(env, name + ".data must not use a resizable or growable buffer (the loader's "
+                          "threads read it while JavaScript runs)", kBufferResizable);
+        }
         col.data = Bytes(ta);
         col.rows = ta.ByteLength() / rb;
         buffers_.push_back(Napi::Persistent(ab));
+        // Memory of our own external buffers: hold a share, since Node may
+        // free the buffer at exit before the cleanup hook stops the thread.
+        if (MemoryShare share = ShareOf(col.data, ta.ByteLength())) shares_.push_back(share);
       } else if (auto file = MappedFileOf(c.Get("file"))) {
         const uint64_t offset = IntegerField(c, name + ".offset", 0, file->size());
         const uint64_t rows = IntegerField(c, name + ".rows", 0, kMaxSafe);
@@ -158,18 +194,42 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
     block_bytes_ = block;
     config.depth = rp::Prefetcher::effective_depth(config.depth, block);
     config.inline_assembly = config.depth == 0 && block <= rp::Prefetcher::kInlineBytes;
+    slab_blocks_ = block <= kSlabMaxBlock;
     std::vector<uint8_t*> blocks;
-    for (size_t s = 0; s < rp::Prefetcher::slots_for_depth(config.depth); ++s) {
-      Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, block);
-      blocks.push_back(static_cast<uint8_t*>(ab.Data()));
-      slots_.push_back(Slot{Napi::Persistent(ab), 0});
+    const size_t slots = rp::Prefetcher::slots_for_depth(config.depth);
+    for (size_t s = 0; s < slots; ++s) {
+      if (slab_blocks_) {
+        owned_.push_back(AllocateBlock(block));
+        blocks.push_back(owned_.back().get());
+      } else {
+        Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, block);
+        blocks.push_back(static_cast<uint8_t*>(ab.Data()));
+        slots_.push_back(Slot{Napi::Persistent(ab), 0});
+      }
+    }
+    if (slab_blocks_) {  // one more: a taken block is copied out, then lent again
+      owned_.push_back(AllocateBlock(block));
+      spare_ = owned_.back().get();
     }
     columns_ = config.columns.size();
     prefetcher_ = std::make_unique<rp::Prefetcher>(*schedule, std::move(config), std::move(blocks),
                                                    rp::Cursor{epoch, position});
+    // Last, so nothing after it can throw: the hook must not outlive a queue
+    // that failed to construct.
+    NAPI_THROW_IF_FAILED_VOID(env, napi_add_env_cleanup_hook(env, OnEnvCleanup, this));
+    cleanup_hook_ = true;
   }
 
   ~PrefetchQueue() override { Shutdown(); }
+
+  // The environment is being torn down (process exit, worker end) and is about
+  // to free buffers, sources included: the thread must stop reading them now,
+  // before the queue's own finalizer would run.
+  static void OnEnvCleanup(void* arg) {
+    auto* self = static_cast<PrefetchQueue*>(arg);
+    self->cleanup_hook_ = false;
+    if (self->prefetcher_) self->prefetcher_->stop();
+  }
 
   // The thread-safe function is going away (released, or the environment is
   // shutting down): no more calls through it.
@@ -194,8 +254,14 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
     return Napi::Number::New(info.Env(), static_cast<double>(block_bytes_));
   }
 
+  // True: take() copies each batch into the caller's fresh buffer (a slab
+  // shared by many batches); false: it hands over a whole buffer per batch.
+  Napi::Value SlabBlocks(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), slab_blocks_);
+  }
+
   void CheckOpen(Napi::Env env) const {
-    if (!prefetcher_) throw Napi::Error::New(env, "the prefetch queue is closed");
+    if (!prefetcher_) ThrowError(env, "the prefetch queue is closed", "RP_LOADER_CLOSED");
   }
 
   // take(info: Float64Array, fresh: ArrayBuffer, freshOffset) -> ArrayBuffer | null.
@@ -215,7 +281,11 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
     Napi::ArrayBuffer fresh = info[1].As<Napi::ArrayBuffer>();
     if (fresh.ByteLength() < block_bytes_) {  // a detached buffer has length 0
       ThrowRange(env, "fresh must be an attached ArrayBuffer of at least " +
-                          std::to_string(block_bytes_) + " bytes");
+                          std::to_string(block_bytes_) + " bytes",
+                 fresh.IsDetached() ? kBufferDetached : kInvalidArgument);
+    }
+    if (IsResizable(env, fresh)) {
+      ThrowType(env, "fresh must not be a resizable ArrayBuffer", kBufferResizable);
     }
     const size_t fresh_offset = static_cast<size_t>(
         IntegerArg(info, 2, "freshOffset", 0, fresh.ByteLength() - block_bytes_));
@@ -224,10 +294,12 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
     }
     for (size_t c = 0; c < buffers_.size(); ++c) {
       if (buffers_[c].Value().IsDetached()) {
-        ThrowType(env, "a source column's ArrayBuffer was detached while the loader used it");
+        ThrowType(env, "a source column's ArrayBuffer was detached while the loader used it",
+                  kBufferDetached);
       }
     }
-    uint8_t* replacement = static_cast<uint8_t*>(fresh.Data()) + fresh_offset;
+    uint8_t* const fresh_block = static_cast<uint8_t*>(fresh.Data()) + fresh_offset;
+    uint8_t* replacement = slab_blocks_ ? spare_ : fresh_block;
     rp::PreparedBatch b;
     try {
       b = prefetcher_->take(replacement);
@@ -246,9 +318,15 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
     out[5] = b.key.k0;
     out[6] = b.key.k1;
     const rp::BatchLayout& layout = prefetcher_->layout();
+    const size_t rows = static_cast<size_t>(b.step.rows);
     for (size_t c = 0; c < columns_; ++c) {
-      out[kInfoColumns + c] =
-          static_cast<double>(layout.column_offset(static_cast<size_t>(b.step.rows), c));
+      out[kInfoColumns + c] = static_cast<double>(layout.column_offset(rows, c));
+    }
+    if (slab_blocks_) {
+      std::memcpy(fresh_block, b.block, layout.bytes(rows));
+      spare_ = b.block;
+      out[7] = static_cast<double>(fresh_offset);
+      return fresh;
     }
     Slot& slot = slots_[b.slot];
     out[7] = static_cast<double>(slot.offset);
@@ -264,7 +342,7 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
     Napi::Env env = info.Env();
     CheckOpen(env);
     if (!info[0].IsFunction()) ThrowType(env, "callback must be a function, got " + Describe(info[0]));
-    if (!callback_.IsEmpty()) throw Napi::Error::New(env, "a wait() is already pending");
+    if (!callback_.IsEmpty()) ThrowError(env, "a wait() is already pending", "RP_LOADER_BUSY");
     if (!signal_alive_ && channel_ == nullptr) {
       channel_ = new Channel{this};
       signal_ = ReadySignal::New(env, "resumable-pipeline:prefetch", 0, 1, channel_,
@@ -275,7 +353,7 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
       signal_alive_ = true;
       signal_.Unref(env);
     }
-    if (!signal_alive_) throw Napi::Error::New(env, "the prefetch queue is shutting down");
+    if (!signal_alive_) ThrowError(env, "the prefetch queue is shutting down", "RP_LOADER_CLOSED");
     ReadySignal signal = signal_;
     if (prefetcher_->ready_or_notify([signal] { signal.NonBlockingCall(); })) {
       return Napi::Boolean::New(env, true);
@@ -292,7 +370,7 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
   Napi::Value Reset(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     CheckOpen(env);
-    if (!callback_.IsEmpty()) throw Napi::Error::New(env, "reset() while a wait() is pending");
+    if (!callback_.IsEmpty()) ThrowError(env, "reset() while a wait() is pending", "RP_LOADER_BUSY");
     const uint64_t epoch = IntegerArg(info, 0, "epoch", 0, kMaxSafe);
     const uint64_t position = IntegerArg(info, 1, "position", 0, prefetcher_->schedule().size() - 1);
     prefetcher_->reset(rp::Cursor{epoch, position});
@@ -311,6 +389,10 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
     if (prefetcher_) {
       prefetcher_->stop();  // no producer calls after this
       prefetcher_.reset();
+    }
+    if (cleanup_hook_) {
+      cleanup_hook_ = false;
+      napi_remove_env_cleanup_hook(Env(), OnEnvCleanup, this);
     }
     if (signal_alive_) {
       channel_->owner = nullptr;
@@ -332,10 +414,17 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
     } catch (...) {
     }
     files_.clear();
+    shares_.clear();
+    owned_.clear();
+    spare_ = nullptr;
   }
 
   std::unique_ptr<rp::Prefetcher> prefetcher_;
+  bool cleanup_hook_ = false;
   size_t block_bytes_ = 0;
+  bool slab_blocks_ = false;
+  std::vector<OwnedBlock> owned_;  // slab mode: every block, lent or spare
+  uint8_t* spare_ = nullptr;       // slab mode: the block not lent to a slot
   size_t columns_ = 0;
   struct Slot {
     Napi::Reference<Napi::ArrayBuffer> buffer;
@@ -344,6 +433,7 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
   std::vector<Slot> slots_;                                  // the blocks, by slot
   std::vector<Napi::Reference<Napi::ArrayBuffer>> buffers_;  // source columns in memory
   std::vector<std::shared_ptr<rp::MappedFile>> files_;       // source columns mapped
+  std::vector<MemoryShare> shares_;                          // external memory read by the thread
   Napi::FunctionReference callback_;
   ReadySignal signal_;
   Channel* channel_ = nullptr;

@@ -78,3 +78,20 @@ export class IncompatibleStateError extends ResumablePipelineError {
     this.fields = fields;
   }
 }
+
+/** A source file (e.g. a .npy file) could not be opened or mapped: missing, unreadable, or not a regular file. */
+export class SourceOpenError extends ResumablePipelineError {
+  readonly file: string;
+  constructor(file: string, message: string, options?: { cause?: unknown }) {
+    super('RP_SOURCE_OPEN_FAILED', message, options);
+    this.file = file;
+  }
+}
+
+/**
+ * Tags a TypeError, RangeError or Error about misuse (a bad argument, a closed
+ * object) with a stable `code`, as the binding does for its own errors.
+ */
+export function withCode<E extends Error>(error: E, code: string): E & { readonly code: string } {
+  return Object.assign(error, { code });
+}

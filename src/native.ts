@@ -2,7 +2,7 @@
 // prebuild for this platform). Loaded on first use, so a missing addon turns
 // into one clear error rather than a failed import.
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import nodeGypBuild from 'node-gyp-build';
 
 /** A read-only mapping of a whole file (binding/mapped_file.cpp). */
@@ -36,6 +36,8 @@ export interface NativePrefetchQueueOptions {
 export interface NativePrefetchQueue {
   /** The size every block lent to take() must have at least. */
   readonly blockBytes: number;
+  /** True: take() copies each (small) batch into `fresh` at freshOffset; false: it lends `fresh` to the C++ threads. */
+  readonly slabBlocks: boolean;
   /**
    * The buffer holding the next batch's block (filled in place on C++ threads;
    * its offset goes to info), or null at the end; blocks until ready. The
@@ -104,8 +106,11 @@ function load(root: string): NativeBinding {
     'To build it from source (needs CMake >= 3.16 and a C++17 compiler), run "npx cmake-js rebuild" in ' +
     `${root}, or "npm rebuild ${PACKAGE_NAME}" with the environment variable npm_config_build_from_source=true.`;
   let path: string;
+  // RP_ADDON_PATH, when set, names the one addon file to load instead of searching
+  // (scripts/test-sanitize.mjs points it at an ASan build; child processes inherit it).
+  const override = process.env['RP_ADDON_PATH'];
   try {
-    path = nodeGypBuild.resolve(root);
+    path = override ? resolve(override) : nodeGypBuild.resolve(root);
   } catch (cause) {
     const prebuilds = join(root, 'prebuilds', `${process.platform}-${process.arch}`);
     throw new Error(

@@ -118,9 +118,9 @@ describe('DataLoader arguments', () => {
     expect(() => new PrefetchQueue({ ...base, columns: [{ file: {} as never, offset: 0, rows: 10, rowBytes: 1 }] })).toThrow(
       /must have a TypedArray `data` or a MappedFile `file`/,
     );
-    expect(() => new PrefetchQueue({ ...base, batchSize: 2 ** 31, columns: [{ data: new Float64Array(10), rowBytes: 8 }] })).toThrow(
-      /over the 4 GiB limit; lower batchSize/,
-    );
+    // Blocks are sized by the rows a batch can hold: min(batchSize, n).
+    expect(() => new PrefetchQueue({ ...base, n: 2 ** 31, batchSize: 2 ** 31 })).toThrow(/over the 4 GiB limit; lower batchSize/);
+    expect(new PrefetchQueue({ ...base, batchSize: 2 ** 31, columns: [{ data: new Float64Array(10), rowBytes: 8 }] }).blockBytes).toBeLessThan(4096);
     const q = new PrefetchQueue(base);
     expect(() => q.take(new Float32Array(8) as never, new ArrayBuffer(q.blockBytes), 0)).toThrow(/info must be a Float64Array of at least 8 elements/);
     expect(() => q.take(new Float64Array(8), new ArrayBuffer(1), 0)).toThrow(/fresh must be an attached ArrayBuffer of at least/);
@@ -297,13 +297,32 @@ describe('DataLoader iteration protocol', () => {
     expect(loader.getState()).toMatchObject({ epoch: 0, position: 0 });
   });
 
-  it('notices a source buffer that was detached under it', () => {
+  it('a source buffer cannot be detached while a loader reads it', () => {
     const data = new Float32Array(40);
     const loader = new DataLoader(new ArraySource({ x: { data, shape: [20, 2] } }), { batchSize: 4 });
     loader.next();
-    const moved = structuredClone(data.buffer, { transfer: [data.buffer] });
-    expect(() => loader.next()).toThrow(/a source column's ArrayBuffer was detached/);
+    // Marked untransferable: a transfer copies instead of detaching.
+    const copy = structuredClone(data.buffer, { transfer: [data.buffer] });
+    expect(copy.byteLength).toBe(160);
+    expect(data.buffer.byteLength).toBe(160);
+    expect(loader.next().done).toBe(false);
     loader.close();
+  });
+
+  it('notices a source buffer that was detached under it by other means', () => {
+    const data = new Float32Array(40);
+    const { PrefetchQueue } = native();
+    const q = new PrefetchQueue({
+      n: 20, batchSize: 4, shardCount: 1, shardIndex: 0, dropRemainder: false, numEpochs: 1,
+      seed: 0n, shuffle: true, prefetch: 0, columns: [{ data, rowBytes: 8 }], epoch: 0, position: 0,
+    });
+    const info = new Float64Array(9);
+    q.take(info, new ArrayBuffer(q.blockBytes), 0);
+    const moved = structuredClone(data.buffer, { transfer: [data.buffer] }); // the raw queue pins nothing itself
+    expect(() => q.take(info, new ArrayBuffer(q.blockBytes), 0)).toThrow(
+      expect.objectContaining({ code: 'RP_BUFFER_DETACHED', message: expect.stringMatching(/a source column's ArrayBuffer was detached/) }),
+    );
+    q.close();
     expect(moved.byteLength).toBe(160);
   });
 });

@@ -267,6 +267,14 @@ void gather_rows(const uint8_t* src, size_t src_rows, size_t row_bytes,
                  const uint32_t* indices, size_t count, uint8_t* dst,
                  ThreadPool* pool) {
   if (count == 0) return;
+  // Indices are checked once, then read again while dst is written: if dst
+  // could rewrite them, a checked index could turn into a wild read.
+  const uintptr_t idx_begin = reinterpret_cast<uintptr_t>(indices);
+  const uintptr_t idx_end = idx_begin + count * sizeof(uint32_t);
+  const uintptr_t dst_begin = reinterpret_cast<uintptr_t>(dst);
+  if (row_bytes != 0 && dst_begin < idx_end && idx_begin < dst_begin + count * row_bytes) {
+    throw std::invalid_argument("dst overlaps indices");
+  }
 
   // A branch-free max over the indices vectorises; only when it fails do we
   // walk again to name the first offender.

@@ -27,7 +27,9 @@ void PrivateMapping::unmap(const PrivateMapping& m) {
 }
 
 MappedFile::MappedFile(const std::string& path) : path_(path) {
-  fd_ = open_retry(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+  // writer; the fstat below then refuses anything but a regular file.
+  fd_ = open_retry(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd_ < 0) fail(errno, path);
 
   struct stat st;
@@ -38,7 +40,9 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
   }
   if (!S_ISREG(st.st_mode)) {
     reset();
-    fail(S_ISDIR(st.st_mode) ? EISDIR : EINVAL, path);
+    if (S_ISDIR(st.st_mode)) fail(EISDIR, path);
+    throw std::system_error(EINVAL, std::generic_category(),
+                            "cannot map " + path + ": not a regular file");
   }
   const size_t size = static_cast<size_t>(st.st_size);
   if (size == 0) return;  // mmap rejects a zero length

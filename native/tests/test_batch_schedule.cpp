@@ -150,4 +150,17 @@ TEST(invalid_arguments) {
   CHECK(s.after == (rp::Cursor{1, 0}));
 }
 
+TEST(max_rows_is_capped_by_the_record_count) {
+  CHECK_EQ(rp::BatchSchedule(1, uint64_t{1} << 30, 1, 0, false, 1).max_rows(), uint64_t{1});
+  CHECK_EQ(rp::BatchSchedule(10, 4, 3, 2, false, 1).max_rows(), uint64_t{4});
+  // Every step's rows stay within it.
+  rp::BatchSchedule sched(7, 100, 2, 1, false, 2);
+  rp::ShardStep s;
+  rp::Cursor c;
+  while (sched.step_at(c, &s)) {
+    CHECK(s.rows <= sched.max_rows());
+    c = s.after;
+  }
+}
+
 RP_TEST_MAIN()

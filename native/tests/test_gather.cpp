@@ -190,4 +190,22 @@ TEST(out_of_range_throws_and_leaves_dst) {
   CHECK_EQ(dst[0], 4);
 }
 
+TEST(dst_overlapping_indices_throws) {
+  // The indices are read again while dst is written, so dst must not be
+  // able to rewrite them (a checked index would become a wild read).
+  std::vector<uint8_t> src(16 * 4, 1);
+  std::vector<uint32_t> both(9, 0);
+  CHECK_THROWS(std::invalid_argument,
+               rp::gather_rows(src.data(), 16, 4, both.data(), 8,
+                               reinterpret_cast<uint8_t*>(both.data() + 1), nullptr));
+  CHECK_THROWS(std::invalid_argument,
+               rp::gather_rows(src.data(), 16, 4, both.data() + 1, 8,
+                               reinterpret_cast<uint8_t*>(both.data()), nullptr));
+  // Adjacent but not overlapping is fine.
+  std::vector<uint32_t> side(16, 0);
+  rp::gather_rows(src.data(), 16, 4, side.data(), 8,
+                  reinterpret_cast<uint8_t*>(side.data() + 8), nullptr);
+  CHECK_EQ(side[8], uint32_t{0x01010101});
+}
+
 RP_TEST_MAIN()

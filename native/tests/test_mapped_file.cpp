@@ -1,5 +1,6 @@
 // MappedFile: maps the exact bytes, handles empty files, names the path in
 // its errors, and moves ownership cleanly.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -78,6 +79,20 @@ TEST(errors_name_the_path) {
     CHECK(std::string(e.what()).find(dir) != std::string::npos);
   }
   CHECK(threw);
+
+  // A FIFO: refused at once (opening it must not wait for a writer).
+  const std::string fifo = dir + "/fifo.npy";
+  REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  threw = false;
+  try {
+    rp::MappedFile f(fifo);
+  } catch (const std::system_error& e) {
+    threw = true;
+    CHECK_EQ(e.code().value(), EINVAL);
+    CHECK(std::string(e.what()).find("not a regular file") != std::string::npos);
+  }
+  CHECK(threw);
+  unlink(fifo.c_str());
   rmdir(dir.c_str());
 }
 

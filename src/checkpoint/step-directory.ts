@@ -1,9 +1,10 @@
 // The names a checkpoint directory holds, and reading one step from it.
 // Only these patterns are ever touched; anything else in the directory is left alone.
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CheckpointNotFoundError } from '../errors.js';
+import { CheckpointCorruptError, CheckpointNotFoundError } from '../errors.js';
 import { decodeStepFile, type StepFile } from './step-file.js';
 
 /** step_<N>.msgpack, N in decimal without leading zeros. */
@@ -54,7 +55,15 @@ export async function readStep(dir: string, step: number): Promise<StepFile & { 
   const file = join(dir, stepFileName(step));
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(file);
+    // O_NONBLOCK and a regular-file check first: a FIFO in a step file's
+    // place would otherwise block the read forever.
+    const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      if (!(await handle.stat()).isFile()) throw new CheckpointCorruptError(file, 'not a regular file');
+      bytes = await handle.readFile();
+    } finally {
+      await handle.close();
+    }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new CheckpointNotFoundError(file);
     throw err;

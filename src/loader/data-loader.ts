@@ -6,6 +6,7 @@
 // assemble batches ahead of the caller; the state counts only batches that
 // next() has returned.
 import { markAsUntransferable } from 'node:worker_threads';
+import { withCode } from '../errors.js';
 import { CheckpointableIterator } from '../iterator/checkpointable-iterator.js';
 import type { State } from '../iterator/state.js';
 import { native, type NativePrefetchQueue } from '../native.js';
@@ -15,18 +16,17 @@ import { describe } from '../validate.js';
 import type { BatchOf, MapContext } from './batch.js';
 import { type DataLoaderOptions, type ResolvedOptions, resolveOptions } from './loader-options.js';
 import { type DataLoaderFingerprint, type DataLoaderState, LOADER_STATE_VERSION, parseLoaderState } from './loader-state.js';
+import { bufferOf, pinBuffer } from './pinned-buffers.js';
 
 /** Slots of the info array the native queue fills per batch (binding/prefetch_queue.cpp). */
 const INFO = { epoch: 0, rows: 1, afterEpoch: 3, afterPosition: 4, key0: 5, key1: 6, blockOffset: 7, columns: 8 } as const;
 /**
- * Blocks up to this size are packed into shared slabs, so small batches do not
- * each pay for an ArrayBuffer allocation (as Buffer's pool does). Batches in a
- * slab never overlap, but share `.buffer` (use the views, not the buffer); a
- * slab lives while any of its batches does, so at most SLAB_BYTES /
- * SLAB_MAX_BLOCK (16) times a batch's size.
+ * Small batches (the queue's slabBlocks) are copied into shared slabs of this
+ * size, so they do not each pay for an ArrayBuffer allocation (as Buffer's
+ * pool does). Batches in a slab never overlap, but share `.buffer` (use the
+ * views, not the buffer); a slab lives while any of its batches does.
  */
 const SLAB_BYTES = 64 * 1024;
-const SLAB_MAX_BLOCK = 4 * 1024;
 
 /** A batch taken from the queue but not yet returned (map or get may throw). */
 interface Taken {
@@ -54,9 +54,11 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
   private readonly queue: NativePrefetchQueue;
   private readonly info: Float64Array;
   private readonly blockBytes: number;
+  /** Batches are copied into slabs (small blocks); otherwise each has its own buffer. */
+  private readonly slabBlocks: boolean;
   private slab: ArrayBuffer | undefined;
   private slabUsed = 0;
-  /** Large blocks handed to the caller (batches over SLAB_MAX_BLOCK), which recycle() may take back... */
+  /** Large blocks handed to the caller (not slabBlocks), which recycle() may take back... */
   private readonly lent = new WeakSet<ArrayBuffer>();
   /** ...into this list, lent to the queue before any new allocation. */
   private readonly spare: ArrayBuffer[] = [];
@@ -105,13 +107,16 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
       position: 0,
     });
     this.blockBytes = this.queue.blockBytes;
+    this.slabBlocks = this.queue.slabBlocks;
+    // The C++ threads read the sources between calls: they must not be detached.
+    for (const c of this.columns ?? []) if ('data' in c.native) pinBuffer(bufferOf(c.native.data));
     this.info = new Float64Array(INFO.columns + (this.columns?.length ?? 0));
   }
 
   /** The next batch; waits (blocking) if the C++ threads have not finished it yet. */
   next(): IteratorResult<T, undefined> {
     if (this.asyncPending > 0) {
-      throw new Error('next() called while a nextAsync() is pending; use one kind of iteration at a time');
+      throw withCode(new Error('next() called while a nextAsync() is pending; use one kind of iteration at a time'), 'RP_LOADER_BUSY');
     }
     return this.step();
   }
@@ -156,7 +161,7 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
    */
   setState(state: State): void {
     this.checkOpen();
-    if (this.asyncPending > 0) throw new Error('setState() called while a nextAsync() is pending');
+    if (this.asyncPending > 0) throw withCode(new Error('setState() called while a nextAsync() is pending'), 'RP_LOADER_BUSY');
     const { epoch, position } = parseLoaderState(state, this.fingerprint);
     this.queue.reset(epoch, position);
     this.taken = undefined;
@@ -168,21 +173,31 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
    * Hands a batch's memory back, so a later batch is written into it instead
    * of into fresh memory (which the kernel must fault in and zero: most of the
    * cost of large batches). Opt-in; the batch (and every view of its memory)
-   * must not be used afterwards. Batches of 4 KiB or less share pooled slabs
-   * and are ignored. Throws a TypeError for a batch this loader did not
-   * return, or one already recycled.
+   * must not be used afterwards. Recycled memory is pinned: its buffer (and
+   * those of later batches written into it) can no longer be transferred.
+   * Batches of 4 KiB or less share pooled slabs and are ignored. Throws a
+   * TypeError (RP_INVALID_ARGUMENT) for a batch this loader did not return or
+   * one already recycled, and RP_BUFFER_DETACHED for one whose buffer was
+   * transferred away.
    */
   recycle(batch: { readonly indices: Uint32Array }): void {
     const indices = (batch as { indices?: unknown } | null | undefined)?.indices;
     if (!(indices instanceof Uint32Array)) {
-      throw new TypeError('batch must be a batch returned by this DataLoader (it has no indices)');
+      throw withCode(new TypeError('batch must be a batch returned by this DataLoader (it has no indices)'), 'RP_INVALID_ARGUMENT');
     }
-    if (this.blockBytes <= SLAB_MAX_BLOCK) return; // small batches: nothing to gain
-    if (!this.lent.delete(indices.buffer as ArrayBuffer)) {
-      throw new TypeError('batch was not returned by this DataLoader, or was already recycled');
+    if (this.slabBlocks) return; // small batches: nothing to gain
+    const buffer = bufferOf(indices) as ArrayBuffer;
+    if (!this.lent.delete(buffer)) {
+      throw withCode(new TypeError('batch was not returned by this DataLoader, or was already recycled'), 'RP_INVALID_ARGUMENT');
     }
+    if (buffer.byteLength === 0) {
+      throw withCode(new TypeError('batch cannot be recycled: its buffer was detached (transferred away)'), 'RP_BUFFER_DETACHED');
+    }
+    // The caller still holds views of it: it must not be detached while the
+    // C++ threads write into it.
+    pinBuffer(buffer);
     // Enough blocks for the queue's depth and a few in the caller's hands.
-    if (this.spare.length < this.options.prefetch + 4) this.spare.push(indices.buffer as ArrayBuffer);
+    if (this.spare.length < this.options.prefetch + 4) this.spare.push(buffer);
   }
 
   /** Stops the C++ threads and releases the source; later calls to next() throw. */
@@ -193,11 +208,11 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
     this.spare.length = 0;
     const reject = this.rejectWait;
     this.rejectWait = undefined;
-    reject?.(new Error('the DataLoader was closed while a batch was awaited'));
+    reject?.(withCode(new Error('the DataLoader was closed while a batch was awaited'), 'RP_LOADER_CLOSED'));
   }
 
   private checkOpen(): void {
-    if (this.closed) throw new Error('the DataLoader is closed');
+    if (this.closed) throw withCode(new Error('the DataLoader is closed'), 'RP_LOADER_CLOSED');
   }
 
   private whenReady(): Promise<void> | void {
@@ -244,22 +259,25 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
   }
 
   /**
-   * Takes the next batch's block, lending the queue a new one in its place
-   * (uninitialised: the C++ threads write every byte of it).
+   * Takes the next batch's block: a large one comes as its own buffer, and the
+   * queue is lent a new, private one in its place (uninitialised: the C++
+   * threads write every byte of it); a small one is copied into the slab.
    */
   private lendBlock(info: Float64Array): ArrayBuffer | null {
     const size = this.blockBytes;
-    if (size > SLAB_MAX_BLOCK) {
+    if (!this.slabBlocks) {
       const block = this.spare.pop() ?? (Buffer.allocUnsafeSlow(size).buffer as ArrayBuffer);
       const buffer = this.queue.take(info, block, 0);
       if (buffer === null) this.spare.push(block); // the end: the queue did not take it
       else this.lent.add(buffer);
       return buffer;
     }
-    if (this.slab === undefined || this.slabUsed + size > SLAB_BYTES) {
-      // Zeroed: its unlent tail is visible through earlier batches' `.buffer`.
+    // A slab is only written during take(), so a caller that detached it
+    // (through a batch's `.buffer`) merely gets a new one.
+    if (this.slab === undefined || this.slab.byteLength === 0 || this.slabUsed + size > SLAB_BYTES) {
+      // Zeroed: its unused tail is visible through earlier batches' `.buffer`.
       this.slab = Buffer.alloc(SLAB_BYTES).buffer as ArrayBuffer;
-      // Transferring a slab to a worker would pull it from under the C++ threads.
+      // Transferring it would detach every batch that shares it.
       markAsUntransferable(this.slab);
       this.slabUsed = 0;
     }

@@ -1,6 +1,8 @@
 // In-memory columns. The DataLoader's C++ threads read straight from these
 // arrays, so they must stay attached (not transferred) while a loader uses them.
 import type { TypedArray } from '../loader/gather.js';
+import { withCode } from '../errors.js';
+import { isResizable } from '../loader/pinned-buffers.js';
 import { describe } from '../validate.js';
 import {
   checkColumnName,
@@ -52,9 +54,8 @@ export class ArraySource<C extends Columns = Columns> extends ColumnSource<C> {
       const dtype = dtypeOf(data);
       if (dtype === undefined) throw new TypeError(`${where}.data must be a TypedArray, got ${describe(data)}`);
       const array = data as TypedArray;
-      const buffer = array.buffer as ArrayBuffer & { resizable?: boolean; growable?: boolean };
-      if (buffer.resizable === true || buffer.growable === true) {
-        throw new TypeError(`${where}.data must not use a resizable or growable buffer`);
+      if (isResizable(array)) {
+        throw withCode(new TypeError(`${where}.data must not use a resizable or growable buffer`), 'RP_BUFFER_RESIZABLE');
       }
       const dims = checkShape(shape, `${where}.shape`);
       const n = dims[0]!;

@@ -1,6 +1,7 @@
 // .npy files, memory-mapped read-only by the core: the kernel pages rows in as
 // the loader's threads touch them, so a dataset may be larger than RAM. Do
 // not modify or truncate a file while a source maps it.
+import { SourceOpenError } from '../errors.js';
 import { native, type NativeMappedFile } from '../native.js';
 import type { TypedArray } from '../loader/gather.js';
 import { describe } from '../validate.js';
@@ -105,7 +106,7 @@ function openColumn(name: string, path: string): NpyColumn {
   try {
     file = new (native().MappedFile)(path);
   } catch (cause) {
-    throw new Error(`cannot open .npy file ${path}: ${(cause as Error).message}`, { cause });
+    throw new SourceOpenError(path, `cannot open .npy file ${path}: ${(cause as Error).message}`, { cause });
   }
   const size = file.byteLength;
   const preamble = new Uint8Array(file.slice(0, Math.min(size, NPY_PREAMBLE_MAX)));

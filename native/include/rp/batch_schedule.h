@@ -54,6 +54,9 @@ class BatchSchedule {
 
   uint64_t size() const { return n_; }
   uint64_t batch_size() const { return batch_size_; }
+  // The most records one batch can hold: batch_size, or n when that is less
+  // (a batch never repeats a record), so blocks are sized by what can occur.
+  uint64_t max_rows() const { return batch_size_ < n_ ? batch_size_ : n_; }
 
  private:
   uint64_t n_;

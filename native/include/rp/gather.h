@@ -10,6 +10,8 @@ class ThreadPool;
 // Copies row indices[j] of src (src_rows rows of row_bytes bytes) to row j of
 // dst. Checks every index before copying anything: an index >= src_rows
 // throws std::out_of_range naming its position, and dst is left untouched.
+// dst must not overlap indices (std::invalid_argument): the indices are read
+// again while dst is written.
 // Batches over 1 MiB are split across the pool (pool may be null: one thread).
 // Rows are prefetched ahead; batches of 1 MiB or more with a 16-byte-aligned
 // dst and rows a multiple of 16 bytes use streaming stores (no cache pollution).

@@ -101,7 +101,7 @@ class Prefetcher {
   Prefetcher& operator=(const Prefetcher&) = delete;
 
   static size_t block_bytes(const BatchSchedule& schedule, const BatchLayout& layout) {
-    return layout.bytes(static_cast<size_t>(schedule.batch_size()));
+    return layout.bytes(static_cast<size_t>(schedule.max_rows()));
   }
 
   const BatchSchedule& schedule() const { return schedule_; }

@@ -1,0 +1,31 @@
+// Memory the binding hands to JavaScript as external ArrayBuffers (huge-page
+// buffers, mapped file slices), shared with the threads that read it.
+//
+// At exit Node runs external buffers' finalizers before our cleanup hooks, so
+// a finalizer must not free memory a prefetch thread may still be copying
+// from. Each such region is owned by a shared pointer: the ArrayBuffer holds
+// one share (dropped by its finalizer), a prefetch queue reading the region
+// holds another, and the memory goes with the last share.
+#pragma once
+#include <napi.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+namespace rpb {
+
+// Owns a region: destroying the last copy frees it.
+using MemoryShare = std::shared_ptr<void>;
+
+// An external ArrayBuffer over [data, data + bytes), which `owner` frees. On
+// failure the owner's share is dropped (and the region freed) before the
+// exception propagates.
+Napi::ArrayBuffer NewExternalArrayBuffer(Napi::Env env, uint8_t* data, size_t bytes,
+                                         MemoryShare owner);
+
+// A share of the live region that holds [p, p + bytes), or null if that
+// memory did not come from NewExternalArrayBuffer.
+MemoryShare ShareOf(const uint8_t* p, size_t bytes);
+
+}  // namespace rpb
