@@ -1,21 +1,18 @@
 // PrefetchQueue: the DataLoader's native half. It owns an rp::Prefetcher and
-// the memory its thread touches:
-//  - large blocks are JavaScript ArrayBuffers that only the loader holds: a
-//    prepared batch is handed over as is (no copy), and take() lends the
-//    caller's fresh, private buffer in its place;
-//  - small blocks (slabBlocks) are the queue's own memory: take() copies the
-//    batch into the caller's slab on the calling thread, so memory that batch
-//    views share is never lent across calls (a caller can detach it freely).
+// all the memory its thread writes (a BatchMemory), so a thread never touches
+// memory JavaScript could detach or free:
+//  - large batches: take() hands the filled block over as an external
+//    ArrayBuffer (no copy), which returns to the queue's arena when it is
+//    collected or recycled, and lends the prefetcher another block;
+//  - small blocks (slabBlocks): take() copies the batch into the caller's
+//    slab on the calling thread (cheaper than an ArrayBuffer per batch).
 // Source columns are pinned (strong references, detach checked on take(),
 // shares of our own external memory), and an environment cleanup hook stops
-// the thread when the environment is torn down. Per-batch scalars travel through a
-// caller-owned Float64Array (`info`) instead of a new object:
+// the thread when the environment is torn down. Per-batch scalars travel
+// through a caller-owned Float64Array (`info`) instead of a new object:
 //   [0] epoch  [1] rows  [2] start position  [3] epoch after  [4] position after
 //   [5] [6] batch key words  [7] the block's byte offset in the returned buffer
 //   [8 + c] byte offset of column c within the block (indices are at 0)
-// A block may be part of a larger ArrayBuffer (the caller packs small blocks
-// into one buffer); it is lent as (buffer, offset).
-#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
@@ -24,6 +21,7 @@
 
 #include "args.h"
 #include "backing_store.h"
+#include "batch_memory.h"
 #include "external_memory.h"
 #include "mapped_file.h"
 #include "modules.h"
@@ -40,18 +38,6 @@ constexpr uint64_t kMaxShards = uint64_t{1} << 20;
 // Blocks up to this size are the queue's own and copied out into the
 // caller's slab (a copy this small costs less than an ArrayBuffer per batch).
 constexpr size_t kSlabMaxBlock = size_t{4} << 10;
-
-struct FreeBlock {
-  void operator()(uint8_t* p) const { std::free(p); }
-};
-using OwnedBlock = std::unique_ptr<uint8_t, FreeBlock>;
-
-OwnedBlock AllocateBlock(size_t bytes) {
-  const size_t a = rp::BatchLayout::kAlign;
-  void* p = std::aligned_alloc(a, (bytes + a - 1) / a * a);
-  if (p == nullptr) throw std::bad_alloc();
-  return OwnedBlock(static_cast<uint8_t*>(p));
-}
 
 // Field checks for the options object; messages name "options.<field>".
 uint64_t IntegerField(Napi::Object obj, const std::string& name, uint64_t min, uint64_t max) {
@@ -90,6 +76,8 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
     return DefineClass(env, "PrefetchQueue",
                        {InstanceAccessor<&PrefetchQueue::BlockBytes>("blockBytes"),
                         InstanceAccessor<&PrefetchQueue::SlabBlocks>("slabBlocks"),
+                        InstanceAccessor<&PrefetchQueue::ArenaBlocks>("arenaBlocks"),
+                        InstanceMethod<&PrefetchQueue::Recycle>("recycle"),
                         InstanceMethod<&PrefetchQueue::Take>("take"),
                         InstanceMethod<&PrefetchQueue::Wait>("wait"),
                         InstanceMethod<&PrefetchQueue::Reset>("reset"),
@@ -195,22 +183,12 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
     config.depth = rp::Prefetcher::effective_depth(config.depth, block);
     config.inline_assembly = config.depth == 0 && block <= rp::Prefetcher::kInlineBytes;
     slab_blocks_ = block <= kSlabMaxBlock;
+    memory_ = std::make_unique<BatchMemory>(block);
     std::vector<uint8_t*> blocks;
     const size_t slots = rp::Prefetcher::slots_for_depth(config.depth);
-    for (size_t s = 0; s < slots; ++s) {
-      if (slab_blocks_) {
-        owned_.push_back(AllocateBlock(block));
-        blocks.push_back(owned_.back().get());
-      } else {
-        Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, block);
-        blocks.push_back(static_cast<uint8_t*>(ab.Data()));
-        slots_.push_back(Slot{Napi::Persistent(ab), 0});
-      }
-    }
-    if (slab_blocks_) {  // one more: a taken block is copied out, then lent again
-      owned_.push_back(AllocateBlock(block));
-      spare_ = owned_.back().get();
-    }
+    for (size_t s = 0; s < slots; ++s) blocks.push_back(memory_->Acquire(env));
+    // Slab mode: one more, as a taken block is copied out, then lent again.
+    if (slab_blocks_) spare_ = memory_->Acquire(env);
     columns_ = config.columns.size();
     prefetcher_ = std::make_unique<rp::Prefetcher>(*schedule, std::move(config), std::move(blocks),
                                                    rp::Cursor{epoch, position});
@@ -260,14 +238,27 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
     return Napi::Boolean::New(info.Env(), slab_blocks_);
   }
 
+  // Blocks the queue's arena has made so far (tests read it to see reuse).
+  Napi::Value ArenaBlocks(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), memory_ ? static_cast<double>(memory_->total_blocks()) : 0);
+  }
+
+  // recycle(buffer): a buffer take() returned goes back at once (detached).
+  Napi::Value Recycle(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckOpen(env);
+    memory_->Recycle(env, info[0]);
+    return env.Undefined();
+  }
+
   void CheckOpen(Napi::Env env) const {
     if (!prefetcher_) ThrowError(env, "the prefetch queue is closed", "RP_LOADER_CLOSED");
   }
 
-  // take(info: Float64Array, fresh: ArrayBuffer, freshOffset) -> ArrayBuffer | null.
+  // take(info: Float64Array, slab?: ArrayBuffer, slabOffset?) -> ArrayBuffer | null.
   // Blocks until the next batch is ready; null at the end of the schedule.
-  // The block at [freshOffset, freshOffset + blockBytes) of fresh is lent in
-  // place of the one returned; the caller must not touch it until then.
+  // Large batches come as a buffer of their own (info[7] = 0); small ones
+  // (slabBlocks) are copied into slab at slabOffset, and slab is returned.
   Napi::Value Take(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     CheckOpen(env);
@@ -277,20 +268,23 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
       ThrowType(env, "info must be a Float64Array of at least " +
                          std::to_string(kInfoColumns + columns_) + " elements");
     }
-    if (!info[1].IsArrayBuffer()) ThrowType(env, "fresh must be an ArrayBuffer, got " + Describe(info[1]));
-    Napi::ArrayBuffer fresh = info[1].As<Napi::ArrayBuffer>();
-    if (fresh.ByteLength() < block_bytes_) {  // a detached buffer has length 0
-      ThrowRange(env, "fresh must be an attached ArrayBuffer of at least " +
-                          std::to_string(block_bytes_) + " bytes",
-                 fresh.IsDetached() ? kBufferDetached : kInvalidArgument);
-    }
-    if (IsResizable(env, fresh)) {
-      ThrowType(env, "fresh must not be a resizable ArrayBuffer", kBufferResizable);
-    }
-    const size_t fresh_offset = static_cast<size_t>(
-        IntegerArg(info, 2, "freshOffset", 0, fresh.ByteLength() - block_bytes_));
-    if (fresh_offset % rp::BatchLayout::kAlign != 0) {
-      ThrowRange(env, "freshOffset must be a multiple of " + std::to_string(rp::BatchLayout::kAlign));
+    uint8_t* slab_block = nullptr;
+    size_t slab_offset = 0;
+    Napi::ArrayBuffer slab;
+    if (slab_blocks_) {
+      if (!info[1].IsArrayBuffer()) ThrowType(env, "slab must be an ArrayBuffer, got " + Describe(info[1]));
+      slab = info[1].As<Napi::ArrayBuffer>();
+      if (slab.ByteLength() < block_bytes_) {  // a detached buffer has length 0
+        ThrowRange(env, "slab must be an attached ArrayBuffer of at least " +
+                            std::to_string(block_bytes_) + " bytes",
+                   slab.IsDetached() ? kBufferDetached : kInvalidArgument);
+      }
+      slab_offset = static_cast<size_t>(
+          IntegerArg(info, 2, "slabOffset", 0, slab.ByteLength() - block_bytes_));
+      if (slab_offset % rp::BatchLayout::kAlign != 0) {
+        ThrowRange(env, "slabOffset must be a multiple of " + std::to_string(rp::BatchLayout::kAlign));
+      }
+      slab_block = static_cast<uint8_t*>(slab.Data()) + slab_offset;
     }
     for (size_t c = 0; c < buffers_.size(); ++c) {
       if (buffers_[c].Value().IsDetached()) {
@@ -298,17 +292,21 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
                   kBufferDetached);
       }
     }
-    uint8_t* const fresh_block = static_cast<uint8_t*>(fresh.Data()) + fresh_offset;
-    uint8_t* replacement = slab_blocks_ ? spare_ : fresh_block;
+    uint8_t* replacement = slab_blocks_ ? spare_ : memory_->Acquire(env);
     rp::PreparedBatch b;
     try {
       b = prefetcher_->take(replacement);
     } catch (const std::out_of_range& e) {
+      if (!slab_blocks_) memory_->Release(replacement);
       ThrowRange(env, e.what());
+    } catch (...) {
+      if (!slab_blocks_) memory_->Release(replacement);
+      throw;
     }
-    if (b.end) return env.Null();
-    // From here on the prefetcher may write into the replacement: `fresh` is
-    // kept alive by this call's arguments until the slot's reference holds it.
+    if (b.end) {  // the replacement was not taken
+      if (!slab_blocks_) memory_->Release(replacement);
+      return env.Null();
+    }
     double* out = reinterpret_cast<double*>(info_view.data);
     out[0] = static_cast<double>(b.step.epoch);
     out[1] = static_cast<double>(b.step.rows);
@@ -323,17 +321,13 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
       out[kInfoColumns + c] = static_cast<double>(layout.column_offset(rows, c));
     }
     if (slab_blocks_) {
-      std::memcpy(fresh_block, b.block, layout.bytes(rows));
+      std::memcpy(slab_block, b.block, layout.bytes(rows));
       spare_ = b.block;
-      out[7] = static_cast<double>(fresh_offset);
-      return fresh;
+      out[7] = static_cast<double>(slab_offset);
+      return slab;
     }
-    Slot& slot = slots_[b.slot];
-    out[7] = static_cast<double>(slot.offset);
-    Napi::ArrayBuffer filled = slot.buffer.Value();
-    slot.buffer = Napi::Persistent(fresh);
-    slot.offset = fresh_offset;
-    return filled;
+    out[7] = 0;
+    return memory_->HandOut(env, b.block);
   }
 
   // wait(callback) -> true if take() would not block; otherwise calls
@@ -409,13 +403,15 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
     channel_ = nullptr;
     try {
       callback_.Reset();
-      slots_.clear();
       buffers_.clear();
     } catch (...) {
     }
     files_.clear();
     shares_.clear();
-    owned_.clear();
+    if (memory_) {
+      memory_->Close(Env());  // blocks still handed out keep the arena alive
+      memory_.reset();
+    }
     spare_ = nullptr;
   }
 
@@ -423,14 +419,9 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
   bool cleanup_hook_ = false;
   size_t block_bytes_ = 0;
   bool slab_blocks_ = false;
-  std::vector<OwnedBlock> owned_;  // slab mode: every block, lent or spare
-  uint8_t* spare_ = nullptr;       // slab mode: the block not lent to a slot
+  std::unique_ptr<BatchMemory> memory_;  // every block the thread writes
+  uint8_t* spare_ = nullptr;             // slab mode: the block not lent to a slot
   size_t columns_ = 0;
-  struct Slot {
-    Napi::Reference<Napi::ArrayBuffer> buffer;
-    size_t offset;
-  };
-  std::vector<Slot> slots_;                                  // the blocks, by slot
   std::vector<Napi::Reference<Napi::ArrayBuffer>> buffers_;  // source columns in memory
   std::vector<std::shared_ptr<rp::MappedFile>> files_;       // source columns mapped
   std::vector<MemoryShare> shares_;                          // external memory read by the thread

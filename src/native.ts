@@ -34,16 +34,21 @@ export interface NativePrefetchQueueOptions {
 
 /** The DataLoader's native half (binding/prefetch_queue.cpp). */
 export interface NativePrefetchQueue {
-  /** The size every block lent to take() must have at least. */
+  /** Bytes of one batch's block (what a slab gives each small batch). */
   readonly blockBytes: number;
-  /** True: take() copies each (small) batch into `fresh` at freshOffset; false: it lends `fresh` to the C++ threads. */
+  /** True: take() copies each (small) batch into `slab` at slabOffset; false: each batch comes as a buffer of its own. */
   readonly slabBlocks: boolean;
+  /** Blocks the queue's arena has made (memory reuse shows as a small, stable count). */
+  readonly arenaBlocks: number;
   /**
-   * The buffer holding the next batch's block (filled in place on C++ threads;
-   * its offset goes to info), or null at the end; blocks until ready. The
-   * block at [freshOffset, freshOffset + blockBytes) of fresh takes its place.
+   * The buffer holding the next batch's block (its offset goes to info), or
+   * null at the end; blocks until ready. Large batches come as a buffer of
+   * their own, whose memory the queue reuses once it is collected or
+   * recycled; small ones are copied into slab at slabOffset.
    */
-  take(info: Float64Array, fresh: ArrayBuffer, freshOffset: number): ArrayBuffer | null;
+  take(info: Float64Array, slab?: ArrayBuffer, slabOffset?: number): ArrayBuffer | null;
+  /** Takes a buffer from take() back at once, detaching it. */
+  recycle(buffer: ArrayBuffer): void;
   /** True if take() would not block; otherwise calls callback once when it would. */
   wait(callback: () => void): boolean;
   reset(epoch: number, position: number): void;

@@ -123,8 +123,8 @@ describe('DataLoader arguments', () => {
     expect(new PrefetchQueue({ ...base, batchSize: 2 ** 31, columns: [{ data: new Float64Array(10), rowBytes: 8 }] }).blockBytes).toBeLessThan(4096);
     const q = new PrefetchQueue(base);
     expect(() => q.take(new Float32Array(8) as never, new ArrayBuffer(q.blockBytes), 0)).toThrow(/info must be a Float64Array of at least 8 elements/);
-    expect(() => q.take(new Float64Array(8), new ArrayBuffer(1), 0)).toThrow(/fresh must be an attached ArrayBuffer of at least/);
-    expect(() => q.take(new Float64Array(8), 5 as never, 0)).toThrow(/fresh must be an ArrayBuffer, got number 5/);
+    expect(() => q.take(new Float64Array(8), new ArrayBuffer(1), 0)).toThrow(/slab must be an attached ArrayBuffer of at least/);
+    expect(() => q.take(new Float64Array(8), 5 as never, 0)).toThrow(/slab must be an ArrayBuffer, got number 5/);
     expect(() => q.reset(0, 10)).toThrow(/position must be in \[0, 9\], got 10/);
     expect(() => q.wait(5 as never)).toThrow(/callback must be a function/);
     q.close();

@@ -93,7 +93,7 @@ describe('DataLoader across processes', () => {
   });
 
   it('the sync loop does not outgrow memory either when batches are large', () => {
-    // Batch buffers are ordinary ArrayBuffers, reclaimed by GC even in a loop that never yields.
+    // Batch memory returns to the loader's arena once collected, even in a loop that never yields.
     const script = `
       const { DataLoader, ArraySource } = require(${JSON.stringify(join(root, 'src/index.ts'))});
       const n = 4096, data = new Float32Array(n * 256);

@@ -1,5 +1,5 @@
-// recycle(batch): later batches reuse a returned batch's memory, and the
-// stream (bytes, indices, state) is exactly the one without recycling.
+// recycle(batch): later batches reuse a returned batch's memory at once, and
+// the stream (bytes, indices, state) is exactly the one without recycling.
 import { describe, expect, it } from 'vitest';
 import { ArraySource, DataLoader } from '../src/index.js';
 
@@ -14,6 +14,7 @@ function run(prefetch: number, recycle: boolean, batches: number, restoreAt?: nu
   const loader = new DataLoader(source, { batchSize: 8, seed: 5, numEpochs: Infinity, prefetch });
   const out: { bytes: Buffer; indices: number[]; state: string }[] = [];
   const buffers = new Set<ArrayBufferLike>();
+  let arenaBlocks = 0;
   let saved: ReturnType<typeof loader.getState> | undefined;
   try {
     for (let i = 0; i < batches; i++) {
@@ -24,10 +25,12 @@ function run(prefetch: number, recycle: boolean, batches: number, restoreAt?: nu
       out.push({ bytes: Buffer.from(batch.x), indices: Array.from(batch.indices), state: JSON.stringify(loader.getState()) });
       if (recycle) loader.recycle(batch);
     }
+    // The blocks the loader's memory has made so far: reuse keeps this small.
+    arenaBlocks = (loader as unknown as { queue: { arenaBlocks: number } }).queue.arenaBlocks;
   } finally {
     loader.close();
   }
-  return { out, distinctBuffers: buffers.size };
+  return { out, distinctBuffers: buffers.size, arenaBlocks };
 }
 
 describe('DataLoader.recycle', () => {
@@ -35,9 +38,13 @@ describe('DataLoader.recycle', () => {
     const plain = run(prefetch, false, 60);
     const recycled = run(prefetch, true, 60);
     expect(recycled.out).toEqual(plain.out);
-    // Recycling reuses memory: a handful of blocks instead of one per batch.
+    // Each batch is a buffer of its own; recycling reuses their memory at
+    // once: a handful of blocks instead of one per batch (kept batches here
+    // are too few for the garbage collector to come by).
     expect(plain.distinctBuffers).toBe(60);
-    expect(recycled.distinctBuffers).toBeLessThanOrEqual(prefetch + 8);
+    expect(recycled.distinctBuffers).toBe(60);
+    expect(plain.arenaBlocks).toBeGreaterThanOrEqual(60);
+    expect(recycled.arenaBlocks).toBeLessThanOrEqual(prefetch + 8);
   });
 
   it('stays exact across setState with recycled blocks in flight', () => {
@@ -48,7 +55,9 @@ describe('DataLoader.recycle', () => {
     const loader = new DataLoader(source, { batchSize: 8, seed: 5 });
     try {
       const batch = loader.next().value as Batch;
+      const view = batch.x;
       loader.recycle(batch);
+      expect(view.length).toBe(0); // detached: nothing can reach the reused memory
       expect(() => loader.recycle(batch)).toThrow(/already recycled/);
       expect(() => loader.recycle({ indices: new Uint32Array(8) })).toThrow(TypeError);
       expect(() => loader.recycle({} as never)).toThrow(/no indices/);

@@ -58,10 +58,6 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
   private readonly slabBlocks: boolean;
   private slab: ArrayBuffer | undefined;
   private slabUsed = 0;
-  /** Large blocks handed to the caller (not slabBlocks), which recycle() may take back... */
-  private readonly lent = new WeakSet<ArrayBuffer>();
-  /** ...into this list, lent to the queue before any new allocation. */
-  private readonly spare: ArrayBuffer[] = [];
   private epoch = 0;
   private position = 0;
   private taken: Taken | undefined;
@@ -170,34 +166,21 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
   }
 
   /**
-   * Hands a batch's memory back, so a later batch is written into it instead
-   * of into fresh memory (which the kernel must fault in and zero: most of the
-   * cost of large batches). Opt-in; the batch (and every view of its memory)
-   * must not be used afterwards. Recycled memory is pinned: its buffer (and
-   * those of later batches written into it) can no longer be transferred.
+   * Hands a batch's memory back at once, instead of when the batch is
+   * garbage collected. Optional: batch memory is reused either way. The
+   * batch's buffer is detached, so its views read as empty from then on.
    * Batches of 4 KiB or less share pooled slabs and are ignored. Throws a
    * TypeError (RP_INVALID_ARGUMENT) for a batch this loader did not return or
-   * one already recycled, and RP_BUFFER_DETACHED for one whose buffer was
-   * transferred away.
+   * one already recycled.
    */
   recycle(batch: { readonly indices: Uint32Array }): void {
     const indices = (batch as { indices?: unknown } | null | undefined)?.indices;
     if (!(indices instanceof Uint32Array)) {
       throw withCode(new TypeError('batch must be a batch returned by this DataLoader (it has no indices)'), 'RP_INVALID_ARGUMENT');
     }
+    this.checkOpen();
     if (this.slabBlocks) return; // small batches: nothing to gain
-    const buffer = bufferOf(indices) as ArrayBuffer;
-    if (!this.lent.delete(buffer)) {
-      throw withCode(new TypeError('batch was not returned by this DataLoader, or was already recycled'), 'RP_INVALID_ARGUMENT');
-    }
-    if (buffer.byteLength === 0) {
-      throw withCode(new TypeError('batch cannot be recycled: its buffer was detached (transferred away)'), 'RP_BUFFER_DETACHED');
-    }
-    // The caller still holds views of it: it must not be detached while the
-    // C++ threads write into it.
-    pinBuffer(buffer);
-    // Enough blocks for the queue's depth and a few in the caller's hands.
-    if (this.spare.length < this.options.prefetch + 4) this.spare.push(buffer);
+    this.queue.recycle(bufferOf(indices) as ArrayBuffer);
   }
 
   /** Stops the C++ threads and releases the source; later calls to next() throw. */
@@ -205,7 +188,6 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
     if (this.closed) return;
     this.closed = true;
     this.queue.close();
-    this.spare.length = 0;
     const reject = this.rejectWait;
     this.rejectWait = undefined;
     reject?.(withCode(new Error('the DataLoader was closed while a batch was awaited'), 'RP_LOADER_CLOSED'));
@@ -259,19 +241,19 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
   }
 
   /**
-   * Takes the next batch's block: a large one comes as its own buffer, and the
-   * queue is lent a new, private one in its place (uninitialised: the C++
-   * threads write every byte of it); a small one is copied into the slab.
+   * Takes the next batch's block: a large one comes as a buffer of its own
+   * (the queue's memory, reused once the batch is collected); a small one is
+   * copied into the current slab.
    */
   private lendBlock(info: Float64Array): ArrayBuffer | null {
-    const size = this.blockBytes;
     if (!this.slabBlocks) {
-      const block = this.spare.pop() ?? (Buffer.allocUnsafeSlow(size).buffer as ArrayBuffer);
-      const buffer = this.queue.take(info, block, 0);
-      if (buffer === null) this.spare.push(block); // the end: the queue did not take it
-      else this.lent.add(buffer);
+      const buffer = this.queue.take(info);
+      // Its memory is reused once this buffer is gone, so it must not be
+      // moved into another (see binding/batch_memory.h).
+      if (buffer !== null) pinBuffer(buffer);
       return buffer;
     }
+    const size = this.blockBytes;
     // A slab is only written during take(), so a caller that detached it
     // (through a batch's `.buffer`) merely gets a new one.
     if (this.slab === undefined || this.slab.byteLength === 0 || this.slabUsed + size > SLAB_BYTES) {
@@ -282,7 +264,7 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
       this.slabUsed = 0;
     }
     const buffer = this.queue.take(info, this.slab, this.slabUsed);
-    if (buffer !== null) this.slabUsed += size; // not lent at the end of the run
+    if (buffer !== null) this.slabUsed += size; // not used at the end of the run
     return buffer;
   }
 
