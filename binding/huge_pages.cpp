@@ -1,5 +1,6 @@
 // hugePageBuffer(byteLength): an ArrayBuffer over the core's huge-page memory
-// (see native/include/rp/huge_pages.h), freed when the buffer is collected.
+// (see native/include/rp/huge_pages.h), freed when the buffer is collected;
+// adviseHugePages(view, collapse): the same advice for memory that exists.
 #include "args.h"
 #include "external_memory.h"
 #include "modules.h"
@@ -38,10 +39,30 @@ Napi::Value HugePageBuffer(const Napi::CallbackInfo& info) {
   }
 }
 
+const char* AdviceName(rp::HugePageAdvice a) {
+  switch (a) {
+    case rp::HugePageAdvice::kCollapsed: return "collapsed";
+    case rp::HugePageAdvice::kAdvised: return "advised";
+    default: return "none";
+  }
+}
+
+// adviseHugePages(view, collapse) -> 'collapsed' | 'advised' | 'none': huge-page
+// advice for the memory behind an existing TypedArray (never changes it).
+Napi::Value AdviseHugePages(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const View view = ViewArg(info, 0, "view");
+  if (!info[1].IsBoolean()) ThrowType(env, "collapse must be a boolean, got " + Describe(info[1]));
+  const bool collapse = info[1].As<Napi::Boolean>().Value();
+  return Napi::String::New(
+      env, AdviceName(rp::advise_huge_pages(view.data, view.length * view.element_size, collapse)));
+}
+
 }  // namespace
 
 void InitHugePages(Napi::Env env, Napi::Object exports) {
   exports.Set("hugePageBuffer", Napi::Function::New(env, HugePageBuffer));
+  exports.Set("adviseHugePages", Napi::Function::New(env, AdviseHugePages));
 }
 
 }  // namespace rpb

@@ -11,6 +11,7 @@
 #include "args.h"
 #include "external_memory.h"
 #include "modules.h"
+#include "rp/huge_pages.h"
 
 namespace rpb {
 namespace {
@@ -25,7 +26,8 @@ class MappedFileWrap : public Napi::ObjectWrap<MappedFileWrap> {
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "MappedFile",
                        {InstanceAccessor<&MappedFileWrap::ByteLength>("byteLength"),
-                        InstanceMethod<&MappedFileWrap::Slice>("slice")});
+                        InstanceMethod<&MappedFileWrap::Slice>("slice"),
+                        InstanceMethod<&MappedFileWrap::AdviseHugePages>("adviseHugePages")});
   }
 
   explicit MappedFileWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<MappedFileWrap>(info) {
@@ -45,6 +47,15 @@ class MappedFileWrap : public Napi::ObjectWrap<MappedFileWrap> {
  private:
   Napi::Value ByteLength(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), static_cast<double>(file_->size()));
+  }
+
+  // adviseHugePages() -> 'advised' | 'none': MADV_HUGEPAGE on the mapping, where
+  // the kernel allows it for file-backed memory. Never a collapse: that would
+  // read the whole file in at once.
+  Napi::Value AdviseHugePages(const Napi::CallbackInfo& info) {
+    const rp::HugePageAdvice a =
+        rp::advise_huge_pages(const_cast<uint8_t*>(file_->data()), file_->size(), false);
+    return Napi::String::New(info.Env(), a == rp::HugePageAdvice::kNone ? "none" : "advised");
   }
 
   Napi::Value Slice(const Napi::CallbackInfo& info) {

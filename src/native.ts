@@ -10,7 +10,12 @@ export interface NativeMappedFile {
   readonly byteLength: number;
   /** A zero-copy ArrayBuffer over [offset, offset + length) (at most 4 GiB); it keeps the mapping alive. */
   slice(offset: number, length: number): ArrayBuffer;
+  /** MADV_HUGEPAGE on the mapping where the kernel allows it for files (never a collapse). */
+  adviseHugePages(): HugePageAdvice;
 }
+
+/** What huge-page advice achieved (rp::HugePageAdvice). */
+export type HugePageAdvice = 'collapsed' | 'advised' | 'none';
 
 /** How the prefetch queue reads one column: memory it is given, or part of a mapping. */
 export type NativeColumn =
@@ -66,7 +71,7 @@ export interface NativeBinding {
   bits(key: Uint32Array, count: number): Uint32Array;
   permutationIndex(key: Uint32Array, n: number, i: number): number;
   permutationFill(key: Uint32Array, n: number, start: number, out: Uint32Array): void;
-  permutation(key: Uint32Array, n: number): Uint32Array;
+  permutation(key: Uint32Array, n: number, out?: Uint32Array): Uint32Array;
   gather<T extends ArrayBufferView>(source: T, rowLength: number, indices: Uint32Array, out: T): T;
   crc32c(data: Uint8Array, crc?: number): number;
   lockFile(path: string): number;
@@ -74,6 +79,7 @@ export interface NativeBinding {
   writeFileDurable(dir: string, name: string, tempName: string, data: Uint8Array): Promise<void>;
   syncDirectory(dir: string): Promise<void>;
   hugePageBuffer(byteLength: number): ArrayBuffer;
+  adviseHugePages(view: ArrayBufferView, collapse: boolean): HugePageAdvice;
 }
 
 const PACKAGE_NAME = 'resumable-pipeline';

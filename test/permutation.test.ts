@@ -17,6 +17,17 @@ describe('permutation', () => {
     expect(isBijection(random.permutation(random.key(n), n), n)).toBe(true);
   });
 
+  it('permutation writes into out when given, and refuses an out of the wrong length', () => {
+    const key = random.key(3);
+    for (const n of [5, 1000, (2 << 20) / 4 + 1]) {
+      const out = new Uint32Array(n);
+      expect(random.permutation(key, n, out)).toBe(out);
+      expect(out).toEqual(random.permutation(key, n)); // the huge-page path from n = 2^19 + 1 on
+    }
+    expect(() => random.permutation(key, 10, new Uint32Array(9))).toThrow(/out must have n = 10 elements, has 9/);
+    expect(() => random.permutation(key, 10, new Int32Array(10) as never)).toThrow(TypeError);
+  });
+
   it('permutationIndex, permutationIndices and permutation agree', () => {
     const key = random.key(5);
     const n = 1234;

@@ -8,6 +8,7 @@
 // advice are huge right away; advising touched memory waits for khugepaged).
 #include "rp/huge_pages.h"
 
+#include <cstdint>
 #include <new>
 
 #if defined(_WIN32)
@@ -76,5 +77,28 @@ void free_huge_pages(void* p, size_t bytes) noexcept {
 }
 
 #endif
+
+HugePageAdvice advise_huge_pages(void* p, size_t bytes, bool collapse) noexcept {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  const uintptr_t start = reinterpret_cast<uintptr_t>(p);
+  if (bytes > UINTPTR_MAX - start) return HugePageAdvice::kNone;
+  const uintptr_t first = (start + kHugePageBytes - 1) & ~uintptr_t{kHugePageBytes - 1};
+  const uintptr_t last = (start + bytes) & ~uintptr_t{kHugePageBytes - 1};
+  if (last <= first) return HugePageAdvice::kNone;
+  void* interior = reinterpret_cast<void*>(first);
+  const size_t length = last - first;
+  if (madvise(interior, length, MADV_HUGEPAGE) != 0) return HugePageAdvice::kNone;
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25  // Linux 6.1; older headers lack it, older kernels refuse it
+#endif
+  if (collapse && madvise(interior, length, MADV_COLLAPSE) == 0) return HugePageAdvice::kCollapsed;
+  return HugePageAdvice::kAdvised;
+#else
+  (void)p;
+  (void)bytes;
+  (void)collapse;
+  return HugePageAdvice::kNone;
+#endif
+}
 
 }  // namespace rp

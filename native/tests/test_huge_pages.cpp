@@ -58,4 +58,24 @@ TEST(refuses_impossible_sizes) {
 
 }  // namespace
 
+TEST(advice_keeps_bytes_and_stays_inside_the_range) {
+  const size_t bytes = rp::kHugePageBytes * 5;
+  auto* base = static_cast<uint8_t*>(rp::allocate_huge_pages(bytes));
+  for (size_t i = 0; i < bytes; ++i) base[i] = static_cast<uint8_t>(i * 31 + (i >> 12));
+  // An unaligned range: only its whole huge pages are advised.
+  uint8_t* p = base + 4096 + 3;
+  const size_t len = bytes - 3 * 4096;
+  const rp::HugePageAdvice a = rp::advise_huge_pages(p, len, true);
+#if defined(__linux__)
+  CHECK(a != rp::HugePageAdvice::kNone);
+#endif
+  bool same = true;
+  for (size_t i = 0; i < bytes; ++i) same = same && base[i] == static_cast<uint8_t>(i * 31 + (i >> 12));
+  CHECK(same);
+  // Too small to hold a whole huge page: nothing to do.
+  CHECK(rp::advise_huge_pages(base + 1, rp::kHugePageBytes, true) == rp::HugePageAdvice::kNone);
+  CHECK(rp::advise_huge_pages(base, 0, false) == rp::HugePageAdvice::kNone);
+  rp::free_huge_pages(base, bytes);
+}
+
 RP_TEST_MAIN()

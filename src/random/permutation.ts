@@ -14,7 +14,12 @@ export function permutationIndices(key: Key, n: number, start: number, out: Uint
   return out;
 }
 
-/** The whole order as a Uint32Array (built on C++ threads). */
-export function permutation(key: Key, n: number): Uint32Array {
-  return native().permutation(keyWords(key), n);
+/**
+ * The whole order as a Uint32Array (built on C++ threads): written into `out`
+ * (n elements) when given, so a caller can reuse one array; otherwise new
+ * memory (huge pages from 2 MiB up, which halves the cost of a fresh 16M
+ * order: see BENCHMARKS.md).
+ */
+export function permutation(key: Key, n: number, out?: Uint32Array): Uint32Array {
+  return native().permutation(keyWords(key), n, out);
 }

@@ -3,6 +3,7 @@
 import type { TypedArray } from '../loader/gather.js';
 import { withCode } from '../errors.js';
 import { isResizable } from '../loader/pinned-buffers.js';
+import { adviseArray } from './huge-page-advice.js';
 import { describe } from '../validate.js';
 import {
   checkColumnName,
@@ -72,7 +73,7 @@ export class ArraySource<C extends Columns = Columns> extends ColumnSource<C> {
       } else if (n !== length) {
         throw new RangeError(`${where} has ${n} records but columns.${first} has ${length}; every column needs the same count`);
       }
-      infos.push(Object.freeze({ name, dtype, rowShape: Object.freeze(rowShape), data: array }));
+      infos.push(Object.freeze({ name, dtype, rowShape: Object.freeze(rowShape), hugePages: adviseArray(array), data: array }));
     }
     this.length = length!;
     this.columns = Object.freeze(infos);

@@ -5,6 +5,7 @@ import { SourceOpenError } from '../errors.js';
 import { native, type NativeMappedFile } from '../native.js';
 import type { TypedArray } from '../loader/gather.js';
 import { describe } from '../validate.js';
+import { adviseMapping } from './huge-page-advice.js';
 import { NPY_PREAMBLE_MAX, type NpyHeader, parseNpyHeader, parseNpyPreamble } from './npy-header.js';
 import { checkColumnName, type ColumnInfo, ColumnSource, type ColumnStorage, type Columns, DTYPES, MAX_RECORDS, rowLengthOf } from './source.js';
 
@@ -133,6 +134,6 @@ function openColumn(name: string, path: string): NpyColumn {
   if (size - dataOffset < need) {
     throw new RangeError(`${path} is truncated: shape (${shape.join(', ')}) of '${header.descr}' needs ${need} bytes of data, the file has ${size - dataOffset}`);
   }
-  const info: NpyColumnInfo = Object.freeze({ name, path, dtype, descr: header.descr, rowShape: Object.freeze(rowShape) });
+  const info: NpyColumnInfo = Object.freeze({ name, path, dtype, descr: header.descr, rowShape: Object.freeze(rowShape), hugePages: adviseMapping(file) });
   return { info, file, header, rows, rowLength };
 }

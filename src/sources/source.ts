@@ -51,6 +51,12 @@ export interface ColumnInfo {
   readonly dtype: Dtype;
   /** The shape of one record (empty for scalars); a batch holds rows × product(rowShape) elements. */
   readonly rowShape: readonly number[];
+  /**
+   * Transparent huge pages for this column's memory (64 MiB or more): `'collapsed'` (huge pages
+   * now), `'advised'` (the kernel moves to them over time) or `'none'` (small, refused, or
+   * RP_HUGE_PAGES=0). Never changes the data.
+   */
+  readonly hugePages: 'collapsed' | 'advised' | 'none';
 }
 
 /** @internal How a DataLoader reads a column. */
