@@ -1,8 +1,15 @@
-// writeFileDurable(dir, name, tempName, data) and syncDirectory(dir): the core's
-// durable write on a libuv worker thread, as promises. A failure rejects with an
-// Error carrying errno, syscall and path (the TS side adds the errno's name).
+// writeFileDurable(dir, name, tempName, data, prune?) and syncDirectory(dir):
+// the core's durable write on a libuv worker thread, as promises. After the
+// write is durable, the same job unlinks the `prune` file names (retention),
+// so a save with pruning is one thread-pool trip; it resolves with the names
+// that could not be removed, as { name, reason }. A failure of the write rejects
+// with an Error carrying errno, syscall and path (the TS side adds the
+// errno's name).
+#include <cstring>
 #include <functional>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "args.h"
 #include "modules.h"
@@ -13,7 +20,8 @@ namespace {
 
 class IoWorker : public Napi::AsyncWorker {
  public:
-  IoWorker(Napi::Env env, std::function<void()> job)
+  // job returns what it could not prune: the promise's value.
+  IoWorker(Napi::Env env, std::function<std::vector<rp::RemoveFailure>()> job)
       : Napi::AsyncWorker(env, "resumable-pipeline:io"),
         deferred_(Napi::Promise::Deferred::New(env)),
         job_(std::move(job)) {}
@@ -26,7 +34,7 @@ class IoWorker : public Napi::AsyncWorker {
  protected:
   void Execute() override {
     try {
-      job_();
+      failed_ = job_();
     } catch (const rp::IoError& e) {
       errno_ = e.code().value();
       syscall_ = e.syscall();
@@ -38,7 +46,17 @@ class IoWorker : public Napi::AsyncWorker {
     }
   }
 
-  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+  void OnOK() override {
+    Napi::Array failed = Napi::Array::New(Env(), failed_.size());
+    for (size_t i = 0; i < failed_.size(); ++i) {
+      Napi::Object f = Napi::Object::New(Env());
+      f.Set("name", failed_[i].name);
+      f.Set("reason", std::strerror(failed_[i].error));
+      failed.Set(static_cast<uint32_t>(i), f);
+    }
+    deferred_.Resolve(failed);
+  }
+
 
   void OnError(const Napi::Error& error) override {
     Napi::Object err = error.Value();
@@ -53,8 +71,9 @@ class IoWorker : public Napi::AsyncWorker {
 
  private:
   Napi::Promise::Deferred deferred_;
-  std::function<void()> job_;
+  std::function<std::vector<rp::RemoveFailure>()> job_;
   Napi::Reference<Napi::Uint8Array> held_;
+  std::vector<rp::RemoveFailure> failed_;  // written by Execute, read by OnOK after it
   int errno_ = 0;
   std::string syscall_;
   std::string path_;
@@ -62,13 +81,18 @@ class IoWorker : public Napi::AsyncWorker {
 };
 
 // A plain file name: not empty, no '/', not "." or "..".
-std::string NameArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  std::string value = StringArg(info, i, name);
+std::string NameValue(Napi::Env env, const Napi::Value& v, const std::string& what) {
+  if (!v.IsString()) ThrowType(env, what + " must be a string, got " + Describe(v));
+  std::string value = v.As<Napi::String>().Utf8Value();
   if (value.empty() || value == "." || value == ".." || value.find('/') != std::string::npos ||
       value.find('\0') != std::string::npos) {
-    ThrowRange(info.Env(), std::string(name) + " must be a file name without '/', got \"" + value + "\"");
+    ThrowRange(env, what + " must be a file name without '/', got \"" + value + "\"");
   }
   return value;
+}
+
+std::string NameArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  return NameValue(info.Env(), info[i], name);
 }
 
 std::string DirArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
@@ -86,8 +110,17 @@ Napi::Value WriteFileDurable(const Napi::CallbackInfo& info) {
   Napi::Uint8Array data = Uint8ArrayArg(info, 3, "data");
   const uint8_t* bytes = Bytes(data);
   const size_t len = data.ByteLength();
-  auto* worker = new IoWorker(info.Env(), [dir, name, temp, bytes, len] {
+  std::vector<std::string> prune;
+  if (!info[4].IsUndefined()) {
+    if (!info[4].IsArray()) ThrowType(info.Env(), "prune must be an array of file names, got " + Describe(info[4]));
+    Napi::Array names = info[4].As<Napi::Array>();
+    for (uint32_t i = 0; i < names.Length(); ++i) {
+      prune.push_back(NameValue(info.Env(), names.Get(i), "prune[" + std::to_string(i) + "]"));
+    }
+  }
+  auto* worker = new IoWorker(info.Env(), [dir, name, temp, bytes, len, prune = std::move(prune)] {
     rp::write_file_durable(dir, name, temp, bytes, len);
+    return rp::remove_files(dir, prune);
   });
   worker->Hold(data);
   worker->Queue();
@@ -96,7 +129,10 @@ Napi::Value WriteFileDurable(const Napi::CallbackInfo& info) {
 
 Napi::Value SyncDirectory(const Napi::CallbackInfo& info) {
   std::string dir = DirArg(info, 0, "dir");
-  auto* worker = new IoWorker(info.Env(), [dir] { rp::sync_directory(dir); });
+  auto* worker = new IoWorker(info.Env(), [dir] {
+    rp::sync_directory(dir);
+    return std::vector<rp::RemoveFailure>();
+  });
   worker->Queue();
   return worker->Promise();
 }

@@ -76,7 +76,7 @@ export interface NativeBinding {
   crc32c(data: Uint8Array, crc?: number): number;
   lockFile(path: string): number;
   unlockFile(fd: number): void;
-  writeFileDurable(dir: string, name: string, tempName: string, data: Uint8Array): Promise<void>;
+  writeFileDurable(dir: string, name: string, tempName: string, data: Uint8Array, prune?: string[]): Promise<{ name: string; reason: string }[]>;
   syncDirectory(dir: string): Promise<void>;
   hugePageBuffer(byteLength: number): ArrayBuffer;
   adviseHugePages(view: ArrayBufferView, collapse: boolean): HugePageAdvice;

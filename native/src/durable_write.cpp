@@ -75,4 +75,14 @@ void write_file_durable(const std::string& dir, const std::string& name,
   }
 }
 
+std::vector<RemoveFailure> remove_files(const std::string& dir,
+                                        const std::vector<std::string>& names) {
+  std::vector<RemoveFailure> failed;
+  for (const std::string& name : names) {
+    const std::string path = dir + "/" + name;
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) failed.push_back({name, errno});
+  }
+  return failed;
+}
+
 }  // namespace rp

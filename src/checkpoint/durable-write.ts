@@ -6,10 +6,20 @@ import { native } from '../native.js';
 import { tempFileName } from './step-directory.js';
 import { systemError } from './system-error.js';
 
-/** Writes bytes to dir/name durably and atomically. */
-export async function writeFileDurable(dir: string, name: string, bytes: Uint8Array): Promise<void> {
+/**
+ * Writes bytes to dir/name durably and atomically; once that is durable,
+ * unlinks the `prune` names in the same worker-thread job (retention: their
+ * removal becomes durable with the directory's next write). Resolves with
+ * the prune names that could not be removed.
+ */
+export async function writeFileDurable(
+  dir: string,
+  name: string,
+  bytes: Uint8Array,
+  prune: readonly string[] = [],
+): Promise<{ name: string; reason: string }[]> {
   try {
-    await native().writeFileDurable(dir, name, tempFileName(name), bytes);
+    return await native().writeFileDurable(dir, name, tempFileName(name), bytes, [...prune]);
   } catch (err) {
     throw systemError(err);
   }

@@ -239,6 +239,8 @@ export class PipelineCheckpoint {
     durable: (path: string) => void,
   ): Promise<string> {
     const file = join(this.directory, stepFileName(step));
+    let prune: number[] = [];
+    let failed: { name: string; reason: string }[] = [];
     try {
       await this.acquireLock();
       const notOlder = this.known.filter((s) => s >= step);
@@ -252,20 +254,21 @@ export class PipelineCheckpoint {
       } else if (notOlder.length > 0) {
         await this.clearCorruptConflicts(step, notOlder);
       }
-      await writeFileDurable(this.directory, stepFileName(step), bytes);
+      // Retention is decided now and carried out in the same native job,
+      // right after the new file is durable (one thread-pool trip per save).
+      const after = this.known.includes(step) ? this.known : [...this.known, step].sort((a, b) => a - b);
+      prune = stepsToPrune(after, { keep, keepEvery: this.retention.keepEvery }).filter((s) => s !== step);
+      failed = await writeFileDurable(this.directory, stepFileName(step), bytes, prune.map(stepFileName));
     } catch (err) {
       throw err instanceof ResumablePipelineError ? err : new CheckpointWriteError(file, err);
     }
     if (!this.known.includes(step)) this.known = [...this.known, step].sort((a, b) => a - b);
+    const notRemoved = new Set(failed.map((f) => f.name));
+    for (const old of prune) if (!notRemoved.has(stepFileName(old))) this.forget(old);
     durable(file);
-    // Retention is housekeeping after the save resolved; it never fails the save.
-    try {
-      for (const old of stepsToPrune(this.known, { keep, keepEvery: this.retention.keepEvery })) {
-        await rm(join(this.directory, stepFileName(old)), { force: true });
-        this.forget(old);
-      }
-    } catch (err) {
-      process.emitWarning(`could not prune old steps in ${this.directory}: ${(err as Error).message}`, {
+    // Retention is housekeeping: a file it could not remove never fails the save.
+    if (failed.length > 0) {
+      process.emitWarning(`could not prune old steps in ${this.directory}: ${failed.map((f) => `${f.name}: ${f.reason}`).join('; ')}`, {
         code: 'RP_CHECKPOINT_PRUNE_FAILED',
         type: 'CheckpointWarning',
       });

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <system_error>
+#include <vector>
 
 namespace rp {
 
@@ -35,5 +36,16 @@ void write_file_durable(const std::string& dir, const std::string& name,
 // fsync of a directory, so that entries created, renamed or removed in it are
 // durable. Throws IoError.
 void sync_directory(const std::string& dir);
+
+// Unlinks dir/<name> for each name, for retention after a durable write:
+// ENOENT counts as done, and no fsync follows, since the directory's next
+// durable write makes these removals durable too (until then a crash may
+// bring a pruned file back, which retention removes again). Returns the
+// names that could not be removed, with their errno; never throws IoError.
+struct RemoveFailure {
+  std::string name;
+  int error;
+};
+std::vector<RemoveFailure> remove_files(const std::string& dir, const std::vector<std::string>& names);
 
 }  // namespace rp
