@@ -7,7 +7,7 @@ import { checkpointSection } from './checkpoint.js';
 import { gatherOrdinarySection, gatherSection } from './gather.js';
 import { type BenchContext, machine, printTable, type Row, type Section } from './harness.js';
 import { overheadSection } from './overhead.js';
-import { loaderSection } from './loader.js';
+import { loaderLabSection, loaderSection } from './loader.js';
 import { permutationSection } from './permutation.js';
 import { memorySection } from './rss.js';
 
@@ -23,14 +23,16 @@ const only = option('--only')?.split(',');
 // Full runs only: sections too slow or memory-hungry for --quick.
 const fullOnly = new Set(['gather-ordinary']);
 
+// The default path first: what a new user gets without knowing any trick.
 const sections: Section[] = [
+  loaderSection,
+  loaderLabSection,
+  permutationSection,
+  checkpointSection,
+  memorySection,
   gatherSection,
   gatherOrdinarySection,
   overheadSection,
-  permutationSection,
-  loaderSection,
-  checkpointSection,
-  memorySection,
 ];
 
 async function main(): Promise<void> {
