@@ -6,7 +6,8 @@
 // gc) between calls. A thrown Error is fine; what must not happen is a crash
 // or a hang, which the parent process (runner.ts) detects.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import { Ctx, describeValue, detach, FuzzTrap, type CaseResult, type FuzzEnv, lengthOf, MEMORY_LIMIT, type RawQueue } from './context.js';
 import {
   anyValue, BIGINTS, bufferish, intArg, keyish, type MadeArray, maybeWrong, NUMBERS, STRINGS, SUPPORTED_CTORS,
@@ -353,6 +354,7 @@ function oddPath(c: Ctx): string {
       if (rng.chance(0.5)) {
         // A FIFO: opening it for reading must not wait for a writer.
         const p = c.path('fifo');
+        c.note(`mkfifo ${p}`);
         execFileSync('mkfifo', [p]);
         return p;
       }
@@ -552,10 +554,14 @@ async function loaderSequence(c: Ctx, source: unknown, n: number, holderIn?: Loa
   const keep = (r: IteratorResult<unknown> | undefined): void => {
     if (r !== undefined && r.done === false && typeof r.value === 'object' && r.value !== null) {
       batches.push(r.value as Record<string, unknown>);
-      if (batches.length > 64) batches.splice(rng.int(64), 1);
+      if (batches.length > 64) batches.shift();
     }
   };
-  const someBatch = (): unknown => (batches.length > 0 ? rng.pick(batches) : { indices: new Uint32Array(2) });
+  // Draws the same numbers whatever the results so far: a replay stays on the same path.
+  const someBatch = (): unknown => {
+    const r = rng.float();
+    return batches.length > 0 ? batches[Math.floor(r * batches.length)] : { indices: new Uint32Array(2) };
+  };
   const ops = rng.range(1, 30);
   for (let k = 0; k < ops; k++) {
     switch (rng.weighted([30, 10, 5, 8, 10, 6, 4, 6, 4, 3, 2, 3, 4, 2, 3, 2, 5])) {
@@ -575,7 +581,11 @@ async function loaderSequence(c: Ctx, source: unknown, n: number, holderIn?: Loa
         let state: unknown;
         switch (rng.int(6)) {
           case 0: state = current; break;
-          case 1: state = states.length > 0 ? rng.pick(states) : current; break;
+          case 1: {
+            const r = rng.float();
+            state = states.length > 0 ? states[Math.floor(r * states.length)] : current;
+            break;
+          }
           case 2: state = current === undefined ? undefined : { ...current, position: rng.pick<unknown>([0, n - 1, n, -1, 1.5, 2 ** 53, NaN, anyValue(c)]) }; break;
           case 3: state = current === undefined ? undefined : { ...current, epoch: rng.pick<unknown>([0, 1, 2 ** 53 - 1, 2 ** 53, -1, anyValue(c)]) }; break;
           case 4: state = current === undefined ? undefined : { ...current, fingerprint: rng.chance(0.5) ? anyValue(c) : { ...(current.fingerprint as object), [rng.pick(['n', 'seed', 'batchSize', 'shuffle', 'dropRemainder'])]: anyValue(c) } }; break;
@@ -589,7 +599,11 @@ async function loaderSequence(c: Ctx, source: unknown, n: number, holderIn?: Loa
         switch (rng.int(6)) {
           case 0:
           case 1: arg = someBatch(); break;
-          case 2: arg = batches.length > 0 ? batches[batches.length - 1] : someBatch(); break;
+          case 2: {
+            const any = someBatch();
+            arg = batches.length > 0 ? batches[batches.length - 1] : any;
+            break;
+          }
           case 3: arg = { indices: typedArray(c, { ctor: Uint32Array as never, maxLength: 8 }).value }; break;
           case 4: {
             const b = someBatch() as { indices?: Uint32Array };
@@ -818,7 +832,10 @@ async function scPrefetchQueue(c: Ctx): Promise<void> {
       const ab = new (ArrayBuffer as unknown as new (n: number, o: object) => ArrayBuffer)(block, { maxByteLength: block + 4096 });
       hazardsForLent(c, ab);
       fresh = ab;
-    } else if (r === 9) fresh = returned.length > 0 ? rng.pick(returned) : new ArrayBuffer(block);
+    } else if (r === 9) {
+      const k = rng.float();
+      fresh = returned.length > 0 ? returned[Math.floor(k * returned.length)] : new ArrayBuffer(block);
+    }
     else if (r === 10) fresh = bufferish(c, block + 64);
     else if (r === 11) fresh = c.harness(() => c.pkg.hugePageBuffer(block)) ?? new ArrayBuffer(block);
     else if (r === 12) fresh = new ArrayBuffer(Math.max(0, block - 1));
@@ -864,8 +881,9 @@ async function scPrefetchQueue(c: Ctx): Promise<void> {
         };
         const arg = rng.chance(0.9) ? cb : anyValue(c);
         const ready = c.call('native.PrefetchQueue.wait', () => q.wait(arg));
+        const awaitNow = rng.chance(0.7); // drawn whatever wait() answered (that depends on timing)
         if (ready === false && arg === cb) {
-          if (rng.chance(0.7)) await called;
+          if (awaitNow) await called;
           else waits.push(called);
         }
         break;
@@ -942,8 +960,13 @@ function scMappedFile(c: Ctx): void {
         }
       }
     } else if (op === 3 && slices.length > 0) {
-      c.harness(() => detach(rng, rng.pick(slices)));
-      c.gc();
+      // (Detaching may copy: only slices within the memory limit.)
+      const slice = rng.pick(slices);
+      if (slice.byteLength <= MEMORY_LIMIT) {
+        c.note(() => `detach the slice ${describeValue(slice)}`);
+        c.harness(() => detach(rng, slice));
+        c.gc();
+      }
     } else if (op === 4) {
       const proto = N.MappedFile.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
       c.call('native.MappedFile.slice', () => proto.slice!.call(rng.chance(0.5) ? anyValue(c) : Object.create(N.MappedFile.prototype), 0, 1));
@@ -1111,6 +1134,7 @@ function garbageStepFiles(c: Ctx, dir: string): void {
     const name = rng.chance(0.9) ? `step_${step}.msgpack` : rng.pick(['step_-1.msgpack', 'step_01.msgpack', 'step_1.msgpack.tmp', '.step_1.msgpack.tmp-123', 'step_1e3.msgpack', 'LOCK', 'step_99999999999999999999.msgpack']);
     const path = `${dir}/${name}`;
     const r = rng.int(10);
+    if (existsSync(path)) continue; // writing to a FIFO made by an earlier round would block the fuzzer
     if (r < 5) {
       const value = stateValue(c);
       c.note(() => `encodeState(${describeValue(value)}) for a step file`);
@@ -1127,6 +1151,7 @@ function garbageStepFiles(c: Ctx, dir: string): void {
       c.harness(() => symlinkSync(rng.pick(['/nonexistent', dir, '/dev/null', '/proc/self/status']), path));
     } else if (rng.chance(0.1)) {
       // A FIFO named like a step file: readers must not wait for a writer.
+      c.note(`mkfifo ${name}`);
       c.harness(() => execFileSync('mkfifo', [path]));
     } else {
       c.harness(() => writeFileSync(path, ''));
@@ -1270,6 +1295,81 @@ async function scIterator(c: Ctx): Promise<void> {
   if (rng.chance(0.5)) await checkpointWith(c, it);
 }
 
+// ---------------------------------------------------------------- worker threads
+
+/** Runs in a worker: a loader (over memory the main thread made, or its own) iterated until terminated. */
+const WORKER_CODE = `
+const { parentPort, workerData: w } = require('node:worker_threads');
+const pkg = require(w.root + '/dist/cjs/index.js');
+let data;
+if (w.memory === 'shared') data = new Float32Array(w.buffer);
+else if (w.memory === 'huge') data = new Float32Array(pkg.hugePageBuffer(w.rows * w.row * 4));
+else data = new Float32Array(w.rows * w.row);
+const loaders = [];
+for (let i = 0; i < w.loaders; i++) {
+  loaders.push(new pkg.DataLoader(new pkg.ArraySource({ x: { data, shape: [w.rows, w.row] } }), { batchSize: w.batchSize, prefetch: w.prefetch, numEpochs: Infinity, seed: i }));
+}
+parentPort.on('message', (m) => {
+  if (m === 'close') for (const l of loaders) l.close();
+});
+parentPort.postMessage('ready');
+(async () => {
+  for (let k = 0; ; k++) {
+    for (const l of loaders) {
+      const b = w.async ? await l.nextAsync() : l.next();
+      if (w.post && k % 7 === 0 && k < 200 && !b.done) {
+        try { parentPort.postMessage(b.value.x, [b.value.x.buffer]); } catch {}
+      }
+      if (w.recycle && !b.done) { try { l.recycle(b.value); } catch {} }
+    }
+    if (k % 16 === 0) await new Promise((r) => setImmediate(r));
+  }
+})().catch(() => {});
+`;
+
+async function scWorker(c: Ctx): Promise<void> {
+  const rng = c.rng;
+  const rows = rng.pick([1, 3, 64, 1000, 20000]);
+  const row = rng.pick([1, 4, 16, 64]);
+  const memory = rng.pick(['shared', 'huge', 'plain']);
+  const buffer = memory === 'shared' ? new SharedArrayBuffer(rows * row * 4) : undefined;
+  const workerData = {
+    root: c.env.root, memory, buffer, rows, row, loaders: rng.range(1, 3),
+    batchSize: rng.pick([1, 7, 64, 512, rows]), prefetch: rng.pick([0, 1, 2, 8]), async: rng.chance(0.5),
+    post: rng.chance(0.3), recycle: rng.chance(0.5),
+  };
+  c.note(() => `worker ${describeValue(workerData)}`);
+  const worker = c.call('worker', () => new Worker(WORKER_CODE, { eval: true, workerData }));
+  if (worker === undefined) return;
+  const received: unknown[] = [];
+  worker.on('message', (m: unknown) => {
+    if (m !== 'ready' && received.length < 8) received.push(m);
+  });
+  worker.on('error', (err: unknown) => c.classify('worker', err));
+  const ready = new Promise<void>((resolve) => {
+    worker.once('message', () => resolve());
+    worker.once('exit', () => resolve());
+  });
+  if (rng.chance(0.7)) await ready;
+  // The main thread also loads from the shared memory while the worker does.
+  if (buffer !== undefined && rng.chance(0.5)) {
+    const source = c.call('ArraySource.constructor', () => new c.pkg.ArraySource({ x: { data: new Float32Array(buffer), shape: [rows, row] } }));
+    if (source !== undefined) await loaderSequence(c, source, rows);
+  }
+  await new Promise((r) => setTimeout(r, rng.pick([0, 1, 5, 20, 50])));
+  if (rng.chance(0.3)) worker.postMessage('close');
+  if (rng.chance(0.3)) await new Promise((r) => setTimeout(r, rng.pick([0, 5])));
+  c.gc();
+  await c.callAsync('worker.terminate', () => worker.terminate());
+  for (const m of received) {
+    // Batches the worker transferred: touch them, then drop them.
+    c.harness(() => {
+      const a = m as Float32Array;
+      if (a.length > 0) a[0] = a[a.length - 1]!;
+    });
+  }
+}
+
 // ---------------------------------------------------------------- error classes
 
 function scErrors(c: Ctx): void {
@@ -1299,11 +1399,12 @@ export const SCENARIOS: readonly Scenario[] = [
   ['state codec', 3, scStateCodec],
   ['CheckpointableIterator', 3, scIterator],
   ['errors', 1, scErrors],
+  ['worker threads', 3, scWorker],
 ];
 
 /** The scenario a seed runs (the first draw of its generator). */
 export function scenarioOf(seed: number): string {
-  const env = { pkg: undefined, native: () => undefined, tmp: '', gc: () => undefined, selftest: undefined };
+  const env = { pkg: undefined, native: () => undefined, tmp: '', root: '', gc: () => undefined, selftest: undefined };
   return pickScenario(new Ctx(seed, env as unknown as FuzzEnv))[0];
 }
 

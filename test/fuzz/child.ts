@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   for (const seed of seeds) {
     const tmp = join(tmpRoot, `case-${seed}`);
     mkdirSync(tmp, { recursive: true });
-    const env: FuzzEnv = { pkg, native, tmp, gc, selftest: process.env['RP_FUZZ_SELFTEST'] };
+    const env: FuzzEnv = { pkg, native, tmp, gc, root, selftest: process.env['RP_FUZZ_SELFTEST'] };
     // Relative paths a case makes up land in its own directory.
     process.chdir(tmp);
     send({ t: 'start', seed });

@@ -49,6 +49,8 @@ export interface FuzzEnv {
   /** A fresh, empty directory for this case's files. */
   tmp: string;
   gc: () => void;
+  /** The repository root (workers load the package from its dist/). */
+  root: string;
   /** RP_FUZZ_SELFTEST, e.g. "abort@123" (see cases.ts). */
   selftest: string | undefined;
 }
@@ -306,12 +308,25 @@ export function describeValue(value: unknown, depth = 0): string {
 /** Buffers never detached: Node's shared Buffer pool (detaching it breaks Buffer itself). */
 export const NO_DETACH = new WeakSet<object>();
 
+/**
+ * ArrayBuffer.prototype.transfer as it was before the package loaded (this
+ * module loads first in a child): a package that wraps the prototype's method
+ * cannot intercept a reference taken earlier.
+ */
+const EARLY_TRANSFER = (ArrayBuffer.prototype as { transfer?: (this: ArrayBuffer) => ArrayBuffer }).transfer;
+
 /** Detaches a buffer (its memory moves to a clone that is dropped at once). */
 export function detach(rng: Rng, buffer: ArrayBufferLike): void {
   if (NO_DETACH.has(buffer)) return;
   const transfer = (buffer as { transfer?: () => ArrayBuffer }).transfer;
-  if (typeof transfer === 'function' && rng.chance(0.5)) {
-    transfer.call(buffer);
+  const how = rng.int(3);
+  if (TRACE) process.stderr.write(`[fuzz]   detach ${describeValue(buffer)} with ${['buffer.transfer()', 'ArrayBuffer.prototype.transfer taken before the package loaded', 'structuredClone(buffer, { transfer })'][how]}\n`);
+  if (how === 0 && typeof transfer === 'function') {
+    transfer.call(buffer); // the method as the prototype has it now
+    return;
+  }
+  if (how === 1 && typeof EARLY_TRANSFER === 'function') {
+    EARLY_TRANSFER.call(buffer as ArrayBuffer);
     return;
   }
   structuredClone(buffer, { transfer: [buffer as ArrayBuffer] });

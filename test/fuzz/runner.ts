@@ -249,7 +249,7 @@ class Runner {
         if (killedFor === 'stopped') {
           resolve({ ...base, status: 'ok', inProgress: undefined, detail: 'stopped' });
         } else if (killedFor === 'case') {
-          resolve({ ...base, status: 'hang', detail: `no answer within ${this.timeout / 1000} s during the case\n${tail}` });
+          resolve({ ...base, status: 'hang', detail: `no answer within ${this.timeout / 1000} s during the case (seed ${inProgress})\n${tail}` });
         } else if (killedFor === 'exit') {
           resolve({ ...base, status: 'hang', detail: `did not exit within ${this.timeout / 1000} s after its last case\n${tail}` });
         } else if (infra !== undefined || killedFor === 'startup' || (!ready && code === 70)) {
@@ -258,7 +258,7 @@ class Runner {
           resolve({ ...base, status: 'ok', detail: '' });
         } else {
           const how = signal !== null ? `killed by ${signal}` : `exited with code ${code}`;
-          const when = inProgress !== undefined ? 'during the case' : done ? 'at exit, after its last case' : 'between cases';
+          const when = inProgress !== undefined ? `during the case (seed ${inProgress})` : done ? 'at exit, after its last case' : 'between cases';
           resolve({ ...base, status: 'crash', detail: `${how} ${when}\n${tail}` });
         }
       });
@@ -355,7 +355,12 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const log = opts.log ?? (() => undefined);
   try {
     if (opts.replay !== undefined) {
-      const out = await runner.runChild(opts.replay);
+      let out = await runner.runChild(opts.replay);
+      for (let tries = 1; out.status === 'infra' && tries < 3; tries++) {
+        log(`child did not start (retrying): ${out.detail.split('\n')[0]}`);
+        await new Promise((r) => setTimeout(r, 2000));
+        out = await runner.runChild(opts.replay);
+      }
       runner.record(out);
       if (out.status === 'crash' || out.status === 'hang') runner.fail(out.status, out.inProgress !== undefined ? [out.inProgress] : opts.replay, out.inProgress !== undefined || opts.replay.length === 1, out.detail);
       else if (out.status === 'infra') runner.infra.push(out.detail);
@@ -461,7 +466,7 @@ function reportLines(r: FuzzReport): string[] {
   }
   for (const msg of r.infra) lines.push(`SETUP PROBLEM (the run is void): ${msg}`);
   if (r.failures.length === 0) {
-    lines.push('no crash, no hang');
+    lines.push(r.infra.length === 0 ? 'no crash, no hang' : 'no crash, no hang in the cases that ran (but the run is void: see above)');
   } else {
     lines.push(`FAILURES: ${r.failures.length}`);
     for (const f of r.failures) {
