@@ -9,10 +9,8 @@
 // Source columns are pinned (strong references, detach checked on take(),
 // shares of our own external memory), and an environment cleanup hook stops
 // the thread when the environment is torn down. Per-batch scalars travel
-// through a caller-owned Float64Array (`info`) instead of a new object:
-//   [0] epoch  [1] rows  [2] start position  [3] epoch after  [4] position after
-//   [5] [6] batch key words  [7] the block's byte offset in the returned buffer
-//   [8 + c] byte offset of column c within the block (indices are at 0)
+// through a caller-owned Float64Array (`info`) instead of a new object, laid
+// out as Info says (exported to JavaScript as `infoLayout`, its one source).
 #include <cstring>
 #include <memory>
 #include <stdexcept>
@@ -31,10 +29,18 @@
 namespace rpb {
 namespace {
 
-constexpr size_t kInfoColumns = 8;
+// The slots of `info`, per batch.
+enum Info : size_t {
+  kEpoch,          // the batch's epoch
+  kRows,           // its records
+  kAfterEpoch,     // the cursor once it is returned
+  kAfterPosition,
+  kKey0,           // its key's two words
+  kKey1,
+  kBlockOffset,    // its block's byte offset in the returned buffer
+  kColumns,        // from here, column c's byte offset within the block (indices are at 0)
+};
 constexpr uint64_t kMaxSafe = (uint64_t{1} << 53) - 1;
-constexpr uint64_t kMaxPrefetch = 1024;
-constexpr uint64_t kMaxShards = uint64_t{1} << 20;
 // Blocks up to this size are the queue's own and copied out into the
 // caller's slab (a copy this small costs less than an ArrayBuffer per batch).
 constexpr size_t kSlabMaxBlock = size_t{4} << 10;
@@ -91,7 +97,7 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
 
     const uint64_t n = IntegerField(o, "options.n", 1, rp::BatchSchedule::kMaxRecords);
     const uint64_t batch = IntegerField(o, "options.batchSize", 1, rp::BatchSchedule::kMaxRecords);
-    const uint64_t shards = IntegerField(o, "options.shardCount", 1, kMaxShards);
+    const uint64_t shards = IntegerField(o, "options.shardCount", 1, rp::BatchSchedule::kMaxShards);
     const uint64_t shard = IntegerField(o, "options.shardIndex", 0, shards - 1);
     const bool drop = BoolField(o, "options.dropRemainder");
     uint64_t epochs = rp::BatchSchedule::kForever;
@@ -106,7 +112,7 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
     const uint64_t seed = seed_v.As<Napi::BigInt>().Uint64Value(&lossless);
     if (!lossless) ThrowRange(env, "options.seed must be in [0, 2^64)");
     const bool shuffle = BoolField(o, "options.shuffle");
-    const uint64_t depth = IntegerField(o, "options.prefetch", 0, kMaxPrefetch);
+    const uint64_t depth = IntegerField(o, "options.prefetch", 0, rp::Prefetcher::kMaxDepth);
     const uint64_t epoch = IntegerField(o, "options.epoch", 0, kMaxSafe);
     const uint64_t position = IntegerField(o, "options.position", 0, n - 1);
 
@@ -264,9 +270,9 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
     CheckOpen(env);
     // One N-API call for info: take() is on every batch's path.
     const View info_view = ViewArg(info, 0, "info");
-    if (info_view.type != napi_float64_array || info_view.length < kInfoColumns + columns_) {
+    if (info_view.type != napi_float64_array || info_view.length < kColumns + columns_) {
       ThrowType(env, "info must be a Float64Array of at least " +
-                         std::to_string(kInfoColumns + columns_) + " elements");
+                         std::to_string(kColumns + columns_) + " elements");
     }
     uint8_t* slab_block = nullptr;
     size_t slab_offset = 0;
@@ -308,25 +314,24 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
       return env.Null();
     }
     double* out = reinterpret_cast<double*>(info_view.data);
-    out[0] = static_cast<double>(b.step.epoch);
-    out[1] = static_cast<double>(b.step.rows);
-    out[2] = static_cast<double>(b.step.start);
-    out[3] = static_cast<double>(b.step.after.epoch);
-    out[4] = static_cast<double>(b.step.after.position);
-    out[5] = b.key.k0;
-    out[6] = b.key.k1;
+    out[kEpoch] = static_cast<double>(b.step.epoch);
+    out[kRows] = static_cast<double>(b.step.rows);
+    out[kAfterEpoch] = static_cast<double>(b.step.after.epoch);
+    out[kAfterPosition] = static_cast<double>(b.step.after.position);
+    out[kKey0] = b.key.k0;
+    out[kKey1] = b.key.k1;
     const rp::BatchLayout& layout = prefetcher_->layout();
     const size_t rows = static_cast<size_t>(b.step.rows);
     for (size_t c = 0; c < columns_; ++c) {
-      out[kInfoColumns + c] = static_cast<double>(layout.column_offset(rows, c));
+      out[kColumns + c] = static_cast<double>(layout.column_offset(rows, c));
     }
     if (slab_blocks_) {
       std::memcpy(slab_block, b.block, layout.bytes(rows));
       spare_ = b.block;
-      out[7] = static_cast<double>(slab_offset);
+      out[kBlockOffset] = static_cast<double>(slab_offset);
       return slab;
     }
-    out[7] = 0;
+    out[kBlockOffset] = 0;
     return memory_->HandOut(env, b.block);
   }
 
@@ -450,6 +455,23 @@ void CallJs(Napi::Env env, Napi::Function, Channel* channel, void*) {
 
 void InitPrefetchQueue(Napi::Env env, Napi::Object exports) {
   exports.Set("PrefetchQueue", PrefetchQueue::Define(env));
+  Napi::Object info = Napi::Object::New(env);
+  info.Set("epoch", static_cast<double>(kEpoch));
+  info.Set("rows", static_cast<double>(kRows));
+  info.Set("afterEpoch", static_cast<double>(kAfterEpoch));
+  info.Set("afterPosition", static_cast<double>(kAfterPosition));
+  info.Set("key0", static_cast<double>(kKey0));
+  info.Set("key1", static_cast<double>(kKey1));
+  info.Set("blockOffset", static_cast<double>(kBlockOffset));
+  info.Set("columns", static_cast<double>(kColumns));
+  exports.Set("infoLayout", info);
+  // The loader's limits, owned by the core; the TypeScript checks ask for them.
+  Napi::Object limits = Napi::Object::New(env);
+  limits.Set("maxRecords", static_cast<double>(rp::BatchSchedule::kMaxRecords));
+  limits.Set("maxBatchSize", static_cast<double>(rp::BatchSchedule::kMaxRecords));
+  limits.Set("maxShards", static_cast<double>(rp::BatchSchedule::kMaxShards));
+  limits.Set("maxPrefetch", static_cast<double>(rp::Prefetcher::kMaxDepth));
+  exports.Set("limits", limits);
 }
 
 }  // namespace rpb

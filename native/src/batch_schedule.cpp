@@ -21,7 +21,10 @@ BatchSchedule::BatchSchedule(uint64_t n, uint64_t batch_size, uint64_t shard_cou
     throw std::invalid_argument("record count " + std::to_string(n) + " is outside [1, 2^32]");
   }
   if (batch_size == 0) throw std::invalid_argument("batch size must be at least 1");
-  if (shard_count == 0) throw std::invalid_argument("shard count must be at least 1");
+  if (shard_count == 0 || shard_count > kMaxShards) {
+    throw std::invalid_argument("shard count must be in [1, " + std::to_string(kMaxShards) + "], got " +
+                                std::to_string(shard_count));
+  }
   if (shard_index >= shard_count) {
     throw std::invalid_argument("shard index " + std::to_string(shard_index) +
                                 " is not below shard count " + std::to_string(shard_count));

@@ -135,6 +135,7 @@ TEST(invalid_arguments) {
   CHECK_THROWS(std::invalid_argument, rp::BatchSchedule((uint64_t{1} << 32) + 1, 1, 1, 0, false, 1));
   CHECK_THROWS(std::invalid_argument, rp::BatchSchedule(5, 0, 1, 0, false, 1));
   CHECK_THROWS(std::invalid_argument, rp::BatchSchedule(5, 1, 0, 0, false, 1));
+  CHECK_THROWS(std::invalid_argument, rp::BatchSchedule(5, 1, rp::BatchSchedule::kMaxShards + 1, 0, false, 1));
   CHECK_THROWS(std::invalid_argument, rp::BatchSchedule(5, 1, 2, 2, false, 1));
   CHECK_THROWS(std::invalid_argument, rp::BatchSchedule(5, 1, 1, 0, false, 0));
   CHECK_THROWS(std::invalid_argument, rp::BatchSchedule(5, 3, 2, 0, true, 1));

@@ -40,9 +40,10 @@ class BatchSchedule {
   static constexpr uint64_t kForever = UINT64_MAX;  // num_epochs: no end
   static constexpr uint64_t kMaxRecords = uint64_t{1} << 32;
   static constexpr uint64_t kMaxStep = uint64_t{1} << 53;
+  static constexpr uint64_t kMaxShards = uint64_t{1} << 20;  // processes one loader may be split across
 
   // Throws std::invalid_argument unless 1 <= n <= kMaxRecords, batch_size >= 1,
-  // shard_index < shard_count, shard_count * batch_size <= kMaxStep,
+  // 1 <= shard_count <= kMaxShards, shard_index < shard_count, shard_count * batch_size <= kMaxStep,
   // num_epochs >= 1, and (with drop_remainder) n >= shard_count * batch_size,
   // so that every epoch has at least one step.
   BatchSchedule(uint64_t n, uint64_t batch_size, uint64_t shard_count,

@@ -76,6 +76,9 @@ struct PreparedBatch {
 
 class Prefetcher {
  public:
+  // The deepest prefetch a caller may ask for.
+  static constexpr size_t kMaxDepth = 1024;
+
   // How many blocks (slots) a prefetcher of this depth takes.
   static size_t slots_for_depth(size_t depth) { return depth == 0 ? 1 : depth; }
 
