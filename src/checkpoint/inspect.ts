@@ -1,11 +1,11 @@
 // A read-only report on a checkpoint directory: every step file checked as
 // restore would check it. Used by the CLI; it never takes the lock or changes
 // anything, so it is safe to run beside a live writer.
-import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { CheckpointCorruptError, CheckpointNotFoundError } from '../errors.js';
 import type { State } from '../iterator/state.js';
-import { readStep, SET_ASIDE_FILE, stepFileName, stepsIn, TEMP_FILE } from './step-directory.js';
+import { PosixStepStore } from './posix-step-store.js';
+import { SET_ASIDE_FILE, stepFileStatus, stepsIn, TEMP_FILE } from './step-directory.js';
+import type { StepStore } from './step-store.js';
 
 export interface StepFileReport {
   step: number;
@@ -31,26 +31,21 @@ export interface DirectoryReport {
   tempFiles: string[];
 }
 
-export async function inspectDirectory(directory: string): Promise<DirectoryReport> {
+/** `store` (default: a PosixStepStore over the directory) is where the files are read from. */
+export async function inspectDirectory(directory: string, options: { store?: StepStore | undefined } = {}): Promise<DirectoryReport> {
   if (typeof directory !== 'string' || directory === '') throw new TypeError('directory must be a non-empty string');
   const dir = resolve(directory);
-  const names = (await readdir(dir)).sort();
+  const store = options.store ?? new PosixStepStore(dir);
+  const names = (await store.list()).sort();
   const steps: StepFileReport[] = [];
   for (const step of stepsIn(names)) {
-    const file = join(dir, stepFileName(step));
-    try {
-      const { created, metadata, size } = await readStep(dir, step);
-      steps.push({ step, file, size, time: created, metadata, valid: true });
-    } catch (err) {
-      if (err instanceof CheckpointNotFoundError) continue; // pruned by a live writer since readdir
-      if (!(err instanceof CheckpointCorruptError)) throw err;
-      let info;
-      try {
-        info = await stat(file);
-      } catch {
-        continue;
-      }
-      steps.push({ step, file, size: info.size, time: info.mtimeMs, metadata: undefined, valid: false, reason: err.reason });
+    const found = await stepFileStatus(store, dir, step);
+    if (found.status === 'missing') continue; // pruned by a live writer since the listing
+    const { file, size } = found;
+    if (found.status === 'valid') {
+      steps.push({ step, file, size, time: found.contents.created, metadata: found.contents.metadata, valid: true });
+    } else {
+      steps.push({ step, file, size, time: found.mtimeMs, metadata: undefined, valid: false, reason: found.error.reason });
     }
   }
   return {

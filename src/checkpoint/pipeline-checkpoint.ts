@@ -1,26 +1,31 @@
 // PipelineCheckpoint: one msgpack step file per step in a directory, written
 // durably in the background, pruned by retention, read back with fallback.
 // The guarantees and the policies are spelled out in FORMAT.md §5-§7.
-import { mkdirSync } from 'node:fs';
-import { readdir, rename, rm } from 'node:fs/promises';
+// All storage goes through a StepStore (PosixStepStore unless one is given).
 import { join, resolve } from 'node:path';
 import {
   CheckpointClosedError,
   CheckpointCorruptError,
   CheckpointExistsError,
-  CheckpointNotFoundError,
+  CheckpointLockedError,
   CheckpointWriteError,
   ResumablePipelineError,
 } from '../errors.js';
 import type { Checkpointable, State } from '../iterator/state.js';
 import { boolean, describe, integer, optionalInteger, plainObject } from '../validate.js';
-import { DirectoryLock } from './directory-lock.js';
-import { syncDirectory, writeFileDurable } from './durable-write.js';
+import { PosixStepStore } from './posix-step-store.js';
 import { type RetentionPolicy, stepsToPrune } from './retention.js';
 import { encodeStepFile } from './step-file.js';
-import { listSteps, readStep, setAsideName, stepFileName, stepsIn, TEMP_FILE } from './step-directory.js';
+import { listSteps, readStep, setAsideName, stepFileName, stepFileStatus, stepsIn, TEMP_FILE } from './step-directory.js';
+import type { StepStore, StepStoreLock } from './step-store.js';
 
-export interface PipelineCheckpointOptions extends RetentionPolicy {}
+export interface PipelineCheckpointOptions extends RetentionPolicy {
+  /**
+   * Where the step files live. Default: a PosixStepStore over the directory.
+   * `directory` still names the files in errors and resolved paths.
+   */
+  store?: StepStore | undefined;
+}
 
 export interface SaveOptions {
   /** The step number (a safe integer >= 0); must be newer than every valid step present unless `overwrite`. */
@@ -43,8 +48,9 @@ function checkPipeline(pipeline: unknown, method: 'getState' | 'setState'): Chec
 export class PipelineCheckpoint {
   readonly directory: string;
   private readonly retention: RetentionPolicy;
+  private readonly store: StepStore;
   /** Held from the first save or delete until close(); readers never take it. */
-  private lock: DirectoryLock | undefined;
+  private lock: StepStoreLock | undefined;
   /**
    * The steps present, ascending, kept while the lock is held: no other writer
    * can change them then, so a save needs no directory listing.
@@ -58,13 +64,17 @@ export class PipelineCheckpoint {
     if (typeof directory !== 'string' || directory === '') {
       throw new TypeError(`directory must be a non-empty string, got ${describe(directory)}`);
     }
-    const opts = plainObject(options_, 'options', ['keep', 'keepEvery']);
+    const opts = plainObject(options_, 'options', ['keep', 'keepEvery', 'store']);
     this.retention = {
       keep: optionalInteger(opts.keep, 'options.keep', 1),
       keepEvery: optionalInteger(opts.keepEvery, 'options.keepEvery', 1),
     };
+    if (opts.store !== undefined && (typeof opts.store !== 'object' || opts.store === null)) {
+      throw new TypeError(`options.store must be a StepStore, got ${describe(opts.store)}`);
+    }
     this.directory = resolve(directory);
-    mkdirSync(this.directory, { recursive: true });
+    this.store = (opts.store as StepStore | undefined) ?? new PosixStepStore(this.directory);
+    this.store.create();
   }
 
   /**
@@ -100,22 +110,19 @@ export class PipelineCheckpoint {
   async restoreLatest(pipeline: Checkpointable): Promise<number | null> {
     const target = checkPipeline(pipeline, 'setState');
     await this.queue;
-    const steps = await listSteps(this.directory);
+    const steps = await listSteps(this.store);
     const failures: CheckpointCorruptError[] = [];
     for (let i = steps.length - 1; i >= 0; i--) {
-      const step = steps[i]!;
-      let state: State;
-      try {
-        state = (await readStep(this.directory, step)).state;
-      } catch (err) {
-        if (err instanceof CheckpointNotFoundError) continue; // pruned by a writer meanwhile
-        if (!(err instanceof CheckpointCorruptError)) throw err;
+      const found = await stepFileStatus(this.store, this.directory, steps[i]!);
+      if (found.status === 'missing') continue; // pruned by a writer meanwhile
+      if (found.status === 'corrupt') {
+        const err = found.error;
         failures.push(err);
         process.emitWarning(`${err.message}; falling back to an older step`, { code: err.code, type: 'CheckpointWarning' });
         continue;
       }
-      applyState(target, state);
-      return step;
+      applyState(target, found.contents.state);
+      return found.step;
     }
     if (failures.length > 0) {
       throw new CheckpointCorruptError(
@@ -131,14 +138,14 @@ export class PipelineCheckpoint {
     const target = checkPipeline(pipeline, 'setState');
     integer(step, 'step');
     await this.queue;
-    applyState(target, (await readStep(this.directory, step)).state);
+    applyState(target, (await readStep(this.store, this.directory, step)).state);
     return step;
   }
 
   /** The steps whose files are present, ascending (files are not read: see restoreLatest). */
   async steps(): Promise<number[]> {
     await this.queue;
-    return listSteps(this.directory);
+    return listSteps(this.store);
   }
 
   /** The highest step present, or null. */
@@ -151,7 +158,7 @@ export class PipelineCheckpoint {
   async metadata(step: number): Promise<State> {
     integer(step, 'step');
     await this.queue;
-    return (await readStep(this.directory, step)).metadata;
+    return (await readStep(this.store, this.directory, step)).metadata;
   }
 
   /** Deletes one step's file durably (no error if it is already gone). */
@@ -166,9 +173,9 @@ export class PipelineCheckpoint {
     return this.enqueue(async () => {
       try {
         await this.acquireLock();
-        await rm(file, { force: true });
+        await this.store.remove(stepFileName(step));
         this.forget(step);
-        await syncDirectory(this.directory);
+        await this.store.syncDirectory();
       } catch (err) {
         throw err instanceof ResumablePipelineError ? err : new CheckpointWriteError(file, err);
       }
@@ -212,11 +219,12 @@ export class PipelineCheckpoint {
    */
   private async acquireLock(): Promise<void> {
     if (this.lock !== undefined) return;
-    const lock = DirectoryLock.acquire(this.directory);
+    const lock = await this.store.lock();
+    if (lock === null) throw new CheckpointLockedError(this.directory);
     try {
-      const names = await readdir(this.directory);
+      const names = await this.store.list();
       for (const name of names) {
-        if (TEMP_FILE.test(name)) await rm(join(this.directory, name), { force: true });
+        if (TEMP_FILE.test(name)) await this.store.remove(name);
       }
       this.known = stepsIn(names);
     } catch (err) {
@@ -248,17 +256,17 @@ export class PipelineCheckpoint {
         // A rewind: the newer steps go first, so once this save resolves it is the latest.
         const newer = notOlder.filter((s) => s > step).reverse();
         for (const s of newer) {
-          await rm(join(this.directory, stepFileName(s)), { force: true });
+          await this.store.remove(stepFileName(s));
           this.forget(s);
         }
       } else if (notOlder.length > 0) {
         await this.clearCorruptConflicts(step, notOlder);
       }
-      // Retention is decided now and carried out in the same native job,
+      // Retention is decided now and carried out in the same store call,
       // right after the new file is durable (one thread-pool trip per save).
       const after = this.known.includes(step) ? this.known : [...this.known, step].sort((a, b) => a - b);
       prune = stepsToPrune(after, { keep, keepEvery: this.retention.keepEvery }).filter((s) => s !== step);
-      failed = await writeFileDurable(this.directory, stepFileName(step), bytes, prune.map(stepFileName));
+      failed = await this.store.put(stepFileName(step), bytes, prune.map(stepFileName));
     } catch (err) {
       throw err instanceof ResumablePipelineError ? err : new CheckpointWriteError(file, err);
     }
@@ -284,20 +292,16 @@ export class PipelineCheckpoint {
   private async clearCorruptConflicts(step: number, conflicts: readonly number[]): Promise<void> {
     const corrupt: number[] = [];
     for (const s of [...conflicts].reverse()) {
-      try {
-        await readStep(this.directory, s);
-      } catch (err) {
-        if (err instanceof CheckpointNotFoundError) {
-          this.forget(s); // removed by hand meanwhile
-          continue;
-        }
-        if (err instanceof CheckpointCorruptError) {
-          corrupt.push(s);
-          continue;
-        }
-        throw err;
+      const found = await stepFileStatus(this.store, this.directory, s);
+      if (found.status === 'missing') {
+        this.forget(s); // removed by hand meanwhile
+        continue;
       }
-      const file = join(this.directory, stepFileName(s));
+      if (found.status === 'corrupt') {
+        corrupt.push(s);
+        continue;
+      }
+      const file = found.file;
       throw s === step
         ? new CheckpointExistsError(file)
         : new CheckpointExistsError(
@@ -307,7 +311,7 @@ export class PipelineCheckpoint {
           );
     }
     for (const s of corrupt) {
-      await rename(join(this.directory, stepFileName(s)), join(this.directory, setAsideName(s)));
+      await this.store.setAside(stepFileName(s), setAsideName(s));
       this.forget(s);
     }
   }

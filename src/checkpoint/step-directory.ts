@@ -1,11 +1,10 @@
 // The names a checkpoint directory holds, and reading one step from it.
 // Only these patterns are ever touched; anything else in the directory is left alone.
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CheckpointCorruptError, CheckpointNotFoundError } from '../errors.js';
 import { decodeStepFile, type StepFile } from './step-file.js';
+import type { StepStore } from './step-store.js';
 
 /** step_<N>.msgpack, N in decimal without leading zeros. */
 const STEP_FILE = /^step_(0|[1-9][0-9]*)\.msgpack$/;
@@ -46,27 +45,42 @@ export function stepsIn(names: readonly string[]): number[] {
 }
 
 /** The steps whose files are present, ascending. */
-export async function listSteps(dir: string): Promise<number[]> {
-  return stepsIn(await readdir(dir));
+export async function listSteps(store: StepStore): Promise<number[]> {
+  return stepsIn(await store.list());
 }
 
-/** Reads and checks one step file (and its size): CheckpointNotFoundError or CheckpointCorruptError name it. */
-export async function readStep(dir: string, step: number): Promise<StepFile & { size: number }> {
+/**
+ * What one step file is, as every reader classifies it (FORMAT.md §5): valid
+ * (with its contents), missing, or corrupt (with the error naming it and why;
+ * a FIFO or any other non-regular file is corrupt and never read). I/O errors
+ * other than a missing file reject.
+ */
+export type StepFileStatus =
+  | { status: 'valid'; step: number; file: string; size: number; mtimeMs: number; contents: StepFile }
+  | { status: 'missing'; step: number; file: string }
+  | { status: 'corrupt'; step: number; file: string; size: number; mtimeMs: number; error: CheckpointCorruptError };
+
+/** Reads and checks one step file of the directory `dir` (used to name it in errors). */
+export async function stepFileStatus(store: StepStore, dir: string, step: number): Promise<StepFileStatus> {
   const file = join(dir, stepFileName(step));
-  let bytes: Uint8Array;
-  try {
-    // O_NONBLOCK and a regular-file check first: a FIFO in a step file's
-    // place would otherwise block the read forever.
-    const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
-    try {
-      if (!(await handle.stat()).isFile()) throw new CheckpointCorruptError(file, 'not a regular file');
-      bytes = await handle.readFile();
-    } finally {
-      await handle.close();
-    }
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new CheckpointNotFoundError(file);
-    throw err;
+  const stored = await store.read(stepFileName(step));
+  if (stored === undefined) return { status: 'missing', step, file };
+  const { bytes, size, mtimeMs } = stored;
+  if (bytes === undefined) {
+    return { status: 'corrupt', step, file, size, mtimeMs, error: new CheckpointCorruptError(file, 'not a regular file') };
   }
-  return { ...decodeStepFile(bytes, file, step), size: bytes.length };
+  try {
+    return { status: 'valid', step, file, size, mtimeMs, contents: decodeStepFile(bytes, file, step) };
+  } catch (err) {
+    if (!(err instanceof CheckpointCorruptError)) throw err;
+    return { status: 'corrupt', step, file, size, mtimeMs, error: err };
+  }
+}
+
+/** Reads and checks one step file: CheckpointNotFoundError or CheckpointCorruptError name it. */
+export async function readStep(store: StepStore, dir: string, step: number): Promise<StepFile> {
+  const found = await stepFileStatus(store, dir, step);
+  if (found.status === 'missing') throw new CheckpointNotFoundError(found.file);
+  if (found.status === 'corrupt') throw found.error;
+  return found.contents;
 }
