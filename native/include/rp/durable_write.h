@@ -1,4 +1,4 @@
-// The step files' write protocol (DESIGN.md §4, FORMAT.md §6), as one call so
+// The step files' write protocol (FORMAT.md §6), as one call so
 // that the whole sequence runs on one worker thread: create a temp file with
 // O_EXCL, write it all, fsync, close, rename over the target, fsync the
 // directory. A failed fsync is never retried.
