@@ -6,7 +6,11 @@
 
 #include <cmath>
 #include <cstdint>
+#include <exception>
+#include <new>
+#include <stdexcept>
 #include <string>
+#include <system_error>
 
 namespace rpb {
 
@@ -16,6 +20,10 @@ constexpr const char* kInvalidArgument = "RP_INVALID_ARGUMENT";
 constexpr const char* kBufferDetached = "RP_BUFFER_DETACHED";
 constexpr const char* kBufferResizable = "RP_BUFFER_RESIZABLE";
 constexpr const char* kBufferOverlap = "RP_BUFFER_OVERLAP";
+// C++ exceptions that reach JavaScript (see NativeError below).
+constexpr const char* kOutOfMemory = "RP_OUT_OF_MEMORY";
+constexpr const char* kSystemError = "RP_SYSTEM_ERROR";
+constexpr const char* kNativeError = "RP_NATIVE_ERROR";
 
 template <typename E>
 [[noreturn]] void ThrowWithCode(Napi::Env env, const std::string& msg, const char* code) {
@@ -34,6 +42,74 @@ template <typename E>
 [[noreturn]] inline void ThrowError(Napi::Env env, const std::string& msg, const char* code) {
   ThrowWithCode<Napi::Error>(env, msg, code);
 }
+
+// The one mapping of C++ exceptions to coded JavaScript errors. Without it,
+// node-addon-api (NODE_ADDON_API_CPP_EXCEPTIONS_ALL) would turn them into
+// plain Errors without a code:
+//   std::bad_alloc                       -> Error, RP_OUT_OF_MEMORY
+//   std::system_error (and rp::IoError)  -> Error, RP_SYSTEM_ERROR, with `errno`
+//   std::invalid_argument, out_of_range  -> RangeError, RP_INVALID_ARGUMENT
+//   anything else                        -> Error, RP_NATIVE_ERROR
+// CodeOf is safe off the JavaScript thread (an AsyncWorker's Execute).
+inline const char* CodeOf(const std::exception& e) {
+  if (dynamic_cast<const std::bad_alloc*>(&e) != nullptr) return kOutOfMemory;
+  if (dynamic_cast<const std::system_error*>(&e) != nullptr) return kSystemError;
+  if (dynamic_cast<const std::invalid_argument*>(&e) != nullptr ||
+      dynamic_cast<const std::out_of_range*>(&e) != nullptr) {
+    return kInvalidArgument;
+  }
+  return kNativeError;
+}
+
+inline Napi::Error NativeError(Napi::Env env, const std::exception& e) {
+  const char* code = CodeOf(e);
+  std::string msg = e.what();
+  if (code == kOutOfMemory) msg = "out of memory (" + msg + ")";
+  Napi::Error err = code == kInvalidArgument ? Napi::RangeError::New(env, msg)
+                                             : Napi::Error::New(env, msg);
+  err.Set("code", Napi::String::New(env, code));
+  if (auto* se = dynamic_cast<const std::system_error*>(&e)) {
+    err.Set("errno", Napi::Number::New(env, se->code().value()));
+  }
+  return err;
+}
+
+// Call from a catch block: rethrows a Napi::Error as it is, and any other
+// exception as its coded JavaScript error.
+[[noreturn]] inline void ThrowNative(Napi::Env env) {
+  try {
+    throw;
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw NativeError(env, e);
+  } catch (...) {
+    ThrowError(env, "a native exception was thrown", kNativeError);
+  }
+}
+
+// A binding function whose C++ exceptions reach JavaScript coded:
+// Napi::Function::New(env, Coded<F>).
+template <Napi::Value (*F)(const Napi::CallbackInfo&)>
+Napi::Value Coded(const Napi::CallbackInfo& info) {
+  try {
+    return F(info);
+  } catch (...) {
+    ThrowNative(info.Env());
+  }
+}
+
+// The same for an ObjectWrap's methods: declare RPB_CODED_METHODS(Class) in the
+// class, then InstanceMethod<&Class::Coded<&Class::Method>>("name").
+#define RPB_CODED_METHODS(Class)                                     \
+  template <Napi::Value (Class::*M)(const Napi::CallbackInfo&)>      \
+  Napi::Value Coded(const Napi::CallbackInfo& info) {                \
+    try {                                                            \
+      return (this->*M)(info);                                       \
+    } catch (...) {                                                  \
+      ::rpb::ThrowNative(info.Env());                                \
+    }                                                                \
+  }
 
 inline std::string Describe(const Napi::Value& v) {
   if (v.IsUndefined()) return "undefined";

@@ -16,7 +16,7 @@ Napi::Value Crc32c(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitCrc32c(Napi::Env env, Napi::Object exports) {
-  exports.Set("crc32c", Napi::Function::New(env, Crc32c));
+  exports.Set("crc32c", Napi::Function::New(env, Coded<Crc32c>));
 }
 
 }  // namespace rpb

@@ -40,8 +40,10 @@ class IoWorker : public Napi::AsyncWorker {
       syscall_ = e.syscall();
       path_ = e.path();
       message_ = e.code().message();
+      code_ = CodeOf(e);
       SetError(e.what());
     } catch (const std::exception& e) {
+      code_ = CodeOf(e);
       SetError(e.what());
     }
   }
@@ -60,6 +62,7 @@ class IoWorker : public Napi::AsyncWorker {
 
   void OnError(const Napi::Error& error) override {
     Napi::Object err = error.Value();
+    err.Set("code", Napi::String::New(Env(), code_));  // the TS side gives errno ones a Node-style code
     if (errno_ != 0) {
       err.Set("errno", Napi::Number::New(Env(), errno_));
       err.Set("syscall", Napi::String::New(Env(), syscall_));
@@ -75,6 +78,7 @@ class IoWorker : public Napi::AsyncWorker {
   Napi::Reference<Napi::Uint8Array> held_;
   std::vector<rp::RemoveFailure> failed_;  // written by Execute, read by OnOK after it
   int errno_ = 0;
+  const char* code_ = kNativeError;
   std::string syscall_;
   std::string path_;
   std::string message_;
@@ -140,8 +144,8 @@ Napi::Value SyncDirectory(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitDurableWrite(Napi::Env env, Napi::Object exports) {
-  exports.Set("writeFileDurable", Napi::Function::New(env, WriteFileDurable));
-  exports.Set("syncDirectory", Napi::Function::New(env, SyncDirectory));
+  exports.Set("writeFileDurable", Napi::Function::New(env, Coded<WriteFileDurable>));
+  exports.Set("syncDirectory", Napi::Function::New(env, Coded<SyncDirectory>));
 }
 
 }  // namespace rpb

@@ -12,10 +12,8 @@ Napi::Value LockFile(const Napi::CallbackInfo& info) {
   std::string path = StringArg(info, 0, "path");
   try {
     return Napi::Number::New(info.Env(), rp::try_lock_file(path));
-  } catch (const std::system_error& e) {
-    Napi::Error err = Napi::Error::New(info.Env(), e.what());
-    err.Set("errno", Napi::Number::New(info.Env(), e.code().value()));
-    throw err;
+  } catch (...) {
+    ThrowNative(info.Env());  // a std::system_error: RP_SYSTEM_ERROR with errno
   }
 }
 
@@ -28,8 +26,8 @@ Napi::Value UnlockFile(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitFileLock(Napi::Env env, Napi::Object exports) {
-  exports.Set("lockFile", Napi::Function::New(env, LockFile));
-  exports.Set("unlockFile", Napi::Function::New(env, UnlockFile));
+  exports.Set("lockFile", Napi::Function::New(env, Coded<LockFile>));
+  exports.Set("unlockFile", Napi::Function::New(env, Coded<UnlockFile>));
 }
 
 }  // namespace rpb

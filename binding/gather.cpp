@@ -46,7 +46,7 @@ Napi::Value Gather(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitGather(Napi::Env env, Napi::Object exports) {
-  exports.Set("gather", Napi::Function::New(env, Gather));
+  exports.Set("gather", Napi::Function::New(env, Coded<Gather>));
 }
 
 }  // namespace rpb

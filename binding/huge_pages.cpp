@@ -61,8 +61,8 @@ Napi::Value AdviseHugePages(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitHugePages(Napi::Env env, Napi::Object exports) {
-  exports.Set("hugePageBuffer", Napi::Function::New(env, HugePageBuffer));
-  exports.Set("adviseHugePages", Napi::Function::New(env, AdviseHugePages));
+  exports.Set("hugePageBuffer", Napi::Function::New(env, Coded<HugePageBuffer>));
+  exports.Set("adviseHugePages", Napi::Function::New(env, Coded<AdviseHugePages>));
 }
 
 }  // namespace rpb

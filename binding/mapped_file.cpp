@@ -26,23 +26,23 @@ class MappedFileWrap : public Napi::ObjectWrap<MappedFileWrap> {
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "MappedFile",
                        {InstanceAccessor<&MappedFileWrap::ByteLength>("byteLength"),
-                        InstanceMethod<&MappedFileWrap::Slice>("slice"),
-                        InstanceMethod<&MappedFileWrap::AdviseHugePages>("adviseHugePages")});
+                        InstanceMethod<&MappedFileWrap::Coded<&MappedFileWrap::Slice>>("slice"),
+                        InstanceMethod<&MappedFileWrap::Coded<&MappedFileWrap::AdviseHugePages>>("adviseHugePages")});
   }
 
   explicit MappedFileWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<MappedFileWrap>(info) {
     std::string path = StringArg(info, 0, "path");
     try {
       file_ = std::make_shared<rp::MappedFile>(path);
-    } catch (const std::system_error& e) {
-      Napi::Error err = Napi::Error::New(info.Env(), e.what());
-      err.Set("errno", Napi::Number::New(info.Env(), e.code().value()));
-      throw err;
+    } catch (...) {
+      ThrowNative(info.Env());  // a std::system_error: RP_SYSTEM_ERROR with errno
     }
     info.This().As<Napi::Object>().TypeTag(&kMappedFileTag);
   }
 
   std::shared_ptr<rp::MappedFile> file() const { return file_; }
+
+  RPB_CODED_METHODS(MappedFileWrap)
 
  private:
   Napi::Value ByteLength(const Napi::CallbackInfo& info) {
@@ -71,8 +71,8 @@ class MappedFileWrap : public Napi::ObjectWrap<MappedFileWrap> {
     rp::PrivateMapping view;
     try {
       view = file_->map_private(offset, static_cast<size_t>(length));
-    } catch (const std::system_error& e) {
-      throw Napi::Error::New(env, e.what());
+    } catch (...) {
+      ThrowNative(env);
     }
     MemoryShare owner(new rp::PrivateMapping(view), [](void* m) {
       auto* mapping = static_cast<rp::PrivateMapping*>(m);

@@ -69,9 +69,9 @@ Napi::Value Materialize(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitPermutation(Napi::Env env, Napi::Object exports) {
-  exports.Set("permutationIndex", Napi::Function::New(env, Index));
-  exports.Set("permutationFill", Napi::Function::New(env, Fill));
-  exports.Set("permutation", Napi::Function::New(env, Materialize));
+  exports.Set("permutationIndex", Napi::Function::New(env, Coded<Index>));
+  exports.Set("permutationFill", Napi::Function::New(env, Coded<Fill>));
+  exports.Set("permutation", Napi::Function::New(env, Coded<Materialize>));
 }
 
 }  // namespace rpb

@@ -83,14 +83,17 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
                        {InstanceAccessor<&PrefetchQueue::BlockBytes>("blockBytes"),
                         InstanceAccessor<&PrefetchQueue::SlabBlocks>("slabBlocks"),
                         InstanceAccessor<&PrefetchQueue::ArenaBlocks>("arenaBlocks"),
-                        InstanceMethod<&PrefetchQueue::Recycle>("recycle"),
-                        InstanceMethod<&PrefetchQueue::Take>("take"),
-                        InstanceMethod<&PrefetchQueue::Wait>("wait"),
-                        InstanceMethod<&PrefetchQueue::Reset>("reset"),
-                        InstanceMethod<&PrefetchQueue::Close>("close")});
+                        InstanceMethod<&PrefetchQueue::Coded<&PrefetchQueue::Recycle>>("recycle"),
+                        InstanceMethod<&PrefetchQueue::Coded<&PrefetchQueue::Take>>("take"),
+                        InstanceMethod<&PrefetchQueue::Coded<&PrefetchQueue::Wait>>("wait"),
+                        InstanceMethod<&PrefetchQueue::Coded<&PrefetchQueue::Reset>>("reset"),
+                        InstanceMethod<&PrefetchQueue::Coded<&PrefetchQueue::Close>>("close")});
   }
 
-  explicit PrefetchQueue(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PrefetchQueue>(info) {
+  RPB_CODED_METHODS(PrefetchQueue)
+
+  // A function-try-block, so C++ exceptions (e.g. std::bad_alloc) reach JavaScript coded.
+  explicit PrefetchQueue(const Napi::CallbackInfo& info) try : Napi::ObjectWrap<PrefetchQueue>(info) {
     Napi::Env env = info.Env();
     if (!info[0].IsObject()) ThrowType(env, "options must be an object, got " + Describe(info[0]));
     Napi::Object o = info[0].As<Napi::Object>();
@@ -202,6 +205,8 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
     // that failed to construct.
     NAPI_THROW_IF_FAILED_VOID(env, napi_add_env_cleanup_hook(env, OnEnvCleanup, this));
     cleanup_hook_ = true;
+  } catch (...) {
+    ThrowNative(info.Env());
   }
 
   ~PrefetchQueue() override { Shutdown(); }

@@ -56,11 +56,11 @@ Napi::Value Bits(const Napi::CallbackInfo& info) {
 static_assert(sizeof(rp::Key) == 2 * sizeof(uint32_t), "Key must be two packed words");
 
 void InitRandom(Napi::Env env, Napi::Object exports) {
-  exports.Set("threefry2x32", Napi::Function::New(env, Threefry));
-  exports.Set("keyFromSeed", Napi::Function::New(env, KeyFromSeed));
-  exports.Set("split", Napi::Function::New(env, Split));
-  exports.Set("foldIn", Napi::Function::New(env, FoldIn));
-  exports.Set("bits", Napi::Function::New(env, Bits));
+  exports.Set("threefry2x32", Napi::Function::New(env, Coded<Threefry>));
+  exports.Set("keyFromSeed", Napi::Function::New(env, Coded<KeyFromSeed>));
+  exports.Set("split", Napi::Function::New(env, Coded<Split>));
+  exports.Set("foldIn", Napi::Function::New(env, Coded<FoldIn>));
+  exports.Set("bits", Napi::Function::New(env, Coded<Bits>));
 }
 
 }  // namespace rpb

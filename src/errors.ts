@@ -90,8 +90,10 @@ export class SourceOpenError extends ResumablePipelineError {
 
 /**
  * Tags a TypeError, RangeError or Error about misuse (a bad argument, a closed
- * object) with a stable `code`, as the binding does for its own errors.
+ * object) with a stable `code`, as the binding does for its own errors. The
+ * property is not enumerable, so the error still compares equal to a plain
+ * one with its message (as `assert.throws` and test matchers compare them).
  */
 export function withCode<E extends Error>(error: E, code: string): E & { readonly code: string } {
-  return Object.assign(error, { code });
+  return Object.defineProperty(error, 'code', { value: code, writable: true, configurable: true, enumerable: false }) as E & { readonly code: string };
 }

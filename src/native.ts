@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import nodeGypBuild from 'node-gyp-build';
+import { addonError } from './error-codes.js';
 
 /** A read-only mapping of a whole file (binding/mapped_file.cpp). */
 export interface NativeMappedFile {
@@ -99,7 +100,7 @@ export function packageRoot(): string {
       }
     }
     const parent = dirname(dir);
-    if (parent === dir) throw new Error(`${PACKAGE_NAME}: cannot find the package root above ${__dirname}`);
+    if (parent === dir) throw addonError(`${PACKAGE_NAME}: cannot find the package root above ${__dirname}`);
     dir = parent;
   }
 }
@@ -124,7 +125,7 @@ function load(root: string): NativeBinding {
     path = override ? resolve(override) : nodeGypBuild.resolve(root);
   } catch (cause) {
     const prebuilds = join(root, 'prebuilds', `${process.platform}-${process.arch}`);
-    throw new Error(
+    throw addonError(
       `${PACKAGE_NAME}: no native addon for ${process.platform}-${process.arch}. Tried a local build in ` +
         `${join(root, 'build', 'Release')} and ${join(root, 'build', 'Debug')}, then a prebuild in ${prebuilds} ` +
         `(none matches this platform, architecture and libc). ${howToBuild}`,
@@ -136,7 +137,7 @@ function load(root: string): NativeBinding {
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : String(cause);
     const isLocalBuild = path.startsWith(join(root, 'build'));
-    throw new Error(
+    throw addonError(
       `${PACKAGE_NAME}: the native addon ${path} does not load: ${reason}. ` +
         (isLocalBuild
           ? 'It is a local build and takes precedence over the prebuild: rebuild it, or delete it to use the prebuild. '

@@ -1,4 +1,8 @@
-// Argument checks for the TypeScript API: each error names the argument.
+// Argument checks for the TypeScript API: each error names the argument and
+// carries `code` RP_INVALID_ARGUMENT (see README, "Error codes").
+import { argumentRangeError, argumentTypeError } from './error-codes.js';
+
+export { argumentRangeError, argumentTypeError };
 
 export function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -10,9 +14,9 @@ export function describe(value: unknown): string {
 
 /** An integer in [min, max]; TypeError for a non-number, RangeError otherwise. */
 export function integer(value: unknown, name: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
+  if (typeof value !== 'number') throw argumentTypeError(`${name} must be a number, got ${describe(value)}`);
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`${name} must be an integer in [${min}, ${max}], got ${value}`);
+    throw argumentRangeError(`${name} must be an integer in [${min}, ${max}], got ${value}`);
   }
   return value;
 }
@@ -23,7 +27,7 @@ export function optionalInteger(value: unknown, name: string, min = 0, max = Num
 
 export function boolean(value: unknown, name: string, fallback: boolean): boolean {
   if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new TypeError(`${name} must be a boolean, got ${describe(value)}`);
+  if (typeof value !== 'boolean') throw argumentTypeError(`${name} must be a boolean, got ${describe(value)}`);
   return value;
 }
 
@@ -34,10 +38,10 @@ export function boolean(value: unknown, name: string, fallback: boolean): boolea
 export function plainObject(value: unknown, name: string, known?: readonly string[], what = 'an option'): Record<string, unknown> {
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new TypeError(`${name} must be an object, got ${describe(value)}`);
+    throw argumentTypeError(`${name} must be an object, got ${describe(value)}`);
   }
   for (const key of known === undefined ? [] : Object.keys(value)) {
-    if (!known!.includes(key)) throw new TypeError(`${name}.${key} is not ${what} (known: ${known!.join(', ')})`);
+    if (!known!.includes(key)) throw argumentTypeError(`${name}.${key} is not ${what} (known: ${known!.join(', ')})`);
   }
   return value as Record<string, unknown>;
 }

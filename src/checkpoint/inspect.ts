@@ -6,6 +6,7 @@ import type { State } from '../iterator/state.js';
 import { PosixStepStore } from './posix-step-store.js';
 import { SET_ASIDE_FILE, stepFileStatus, stepsIn, TEMP_FILE } from './step-directory.js';
 import type { StepStore } from './step-store.js';
+import { argumentTypeError } from '../error-codes.js';
 
 export interface StepFileReport {
   step: number;
@@ -33,7 +34,7 @@ export interface DirectoryReport {
 
 /** `store` (default: a PosixStepStore over the directory) is where the files are read from. */
 export async function inspectDirectory(directory: string, options: { store?: StepStore | undefined } = {}): Promise<DirectoryReport> {
-  if (typeof directory !== 'string' || directory === '') throw new TypeError('directory must be a non-empty string');
+  if (typeof directory !== 'string' || directory === '') throw argumentTypeError('directory must be a non-empty string');
   const dir = resolve(directory);
   const store = options.store ?? new PosixStepStore(dir);
   const names = (await store.list()).sort();

@@ -12,7 +12,7 @@ import {
   ResumablePipelineError,
 } from '../errors.js';
 import type { Checkpointable, State } from '../iterator/state.js';
-import { boolean, describe, integer, optionalInteger, plainObject } from '../validate.js';
+import { argumentTypeError, boolean, describe, integer, optionalInteger, plainObject } from '../validate.js';
 import { PosixStepStore } from './posix-step-store.js';
 import { type RetentionPolicy, stepsToPrune } from './retention.js';
 import { encodeStepFile } from './step-file.js';
@@ -40,7 +40,7 @@ export interface SaveOptions {
 
 function checkPipeline(pipeline: unknown, method: 'getState' | 'setState'): Checkpointable {
   if (typeof pipeline !== 'object' || pipeline === null || typeof (pipeline as Record<string, unknown>)[method] !== 'function') {
-    throw new TypeError(`pipeline must be an object with a ${method}() method, got ${describe(pipeline)}`);
+    throw argumentTypeError(`pipeline must be an object with a ${method}() method, got ${describe(pipeline)}`);
   }
   return pipeline as Checkpointable;
 }
@@ -62,7 +62,7 @@ export class PipelineCheckpoint {
 
   constructor(directory: string, options_: PipelineCheckpointOptions = {}) {
     if (typeof directory !== 'string' || directory === '') {
-      throw new TypeError(`directory must be a non-empty string, got ${describe(directory)}`);
+      throw argumentTypeError(`directory must be a non-empty string, got ${describe(directory)}`);
     }
     const opts = plainObject(options_, 'options', ['keep', 'keepEvery', 'store']);
     this.retention = {
@@ -70,7 +70,7 @@ export class PipelineCheckpoint {
       keepEvery: optionalInteger(opts.keepEvery, 'options.keepEvery', 1),
     };
     if (opts.store !== undefined && (typeof opts.store !== 'object' || opts.store === null)) {
-      throw new TypeError(`options.store must be a StepStore, got ${describe(opts.store)}`);
+      throw argumentTypeError(`options.store must be a StepStore, got ${describe(opts.store)}`);
     }
     this.directory = resolve(directory);
     this.store = (opts.store as StepStore | undefined) ?? new PosixStepStore(this.directory);
@@ -89,7 +89,7 @@ export class PipelineCheckpoint {
     let overwrite: boolean;
     try {
       this.checkOpen();
-      if (saveOptions === undefined) throw new TypeError('options must be an object with a step, got undefined');
+      if (saveOptions === undefined) throw argumentTypeError('options must be an object with a step, got undefined');
       const opts = plainObject(saveOptions, 'options', ['step', 'metadata', 'keep', 'overwrite']);
       step = integer(opts.step, 'options.step');
       keep = optionalInteger(opts.keep, 'options.keep', 1) ?? this.retention.keep;

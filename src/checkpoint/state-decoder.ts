@@ -10,6 +10,7 @@
 // Errors are RangeErrors naming the path inside the state and the byte offset.
 import { MAX_STATE_DEPTH, type State } from '../iterator/state.js';
 import { decodeBigInt, decodeTypedArray, EXT_BIGINT, EXT_TYPED_ARRAY } from './state-ext.js';
+import { argumentTypeError, malformedStateError } from '../error-codes.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -31,7 +32,7 @@ class Reader {
 
   fail(problem: string, at = this.pos): never {
     const where = this.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('');
-    throw new RangeError(`${this.root}${where}: ${problem} (at byte ${at})`);
+    throw malformedStateError(`${this.root}${where}: ${problem} (at byte ${at})`);
   }
 
   /** Checks that n more bytes exist before anything is allocated for them. */
@@ -214,7 +215,7 @@ class Reader {
 
 /** One complete msgpack document of a State; RangeError on any flaw. */
 export function decodeState(bytes: Uint8Array): State {
-  if (!(bytes instanceof Uint8Array)) throw new TypeError('bytes must be a Uint8Array');
+  if (!(bytes instanceof Uint8Array)) throw argumentTypeError('bytes must be a Uint8Array');
   return readDocument(bytes, false, 'state');
 }
 

@@ -6,6 +6,7 @@
 // (a property test compares the bytes).
 import { assertState, isTypedArray, type State, type TypedArray } from '../iterator/state.js';
 import { bigintMagnitudeLength, dtypeCode, EXT_BIGINT, EXT_TYPED_ARRAY, writeBigInt } from './state-ext.js';
+import { stateRangeError, stateTypeError } from '../error-codes.js';
 
 const U32_LIMIT = 2 ** 32;
 
@@ -14,7 +15,7 @@ function isInteger(value: number): boolean {
 }
 
 function checkLength(length: number, what: string): number {
-  if (length >= U32_LIMIT) throw new RangeError(`${what} of ${length} bytes or items is too large for msgpack (max 2^32 - 1)`);
+  if (length >= U32_LIMIT) throw stateRangeError(`${what} of ${length} bytes or items is too large for msgpack (max 2^32 - 1)`);
   return length;
 }
 
@@ -220,17 +221,17 @@ export class MsgpackWriter {
         }
     }
     // Only reachable if a getter changed the state between the two passes.
-    throw new TypeError('the state changed while it was being encoded');
+    throw stateTypeError('the state changed while it was being encoded');
   }
 
   /** The bytes, after checking that exactly the computed size was written. */
   finish(): Uint8Array {
-    if (this.pos !== this.bytes.length) throw new TypeError('the state changed while it was being encoded');
+    if (this.pos !== this.bytes.length) throw stateTypeError('the state changed while it was being encoded');
     return this.bytes;
   }
 
   private reserve(length: number): void {
-    if (this.pos + length > this.bytes.length) throw new TypeError('the state changed while it was being encoded');
+    if (this.pos + length > this.bytes.length) throw stateTypeError('the state changed while it was being encoded');
   }
 }
 

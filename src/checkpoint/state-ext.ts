@@ -2,6 +2,7 @@
 // ext 1 = TypedArray (dtype code byte, then the elements' little-endian bytes),
 // ext 2 = bigint (sign byte, then the magnitude big-endian, no leading zeros).
 import { TYPED_ARRAY_CLASSES, TYPED_ARRAY_KINDS, typedArrayKind, type TypedArray, type TypedArrayKind } from '../iterator/state.js';
+import { codedError, ErrorCodes, malformedStateError } from '../error-codes.js';
 
 export const EXT_TYPED_ARRAY = 1;
 export const EXT_BIGINT = 2;
@@ -14,7 +15,7 @@ const CODE_OF = new Map<TypedArrayKind, number>(TYPED_ARRAY_KINDS.map((kind, cod
 
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
   // The ext 1 body is the array's own memory; on a big-endian host it would need byte swaps.
-  throw new Error('resumable-pipeline: step files store little-endian bytes; big-endian hosts are not supported');
+  throw codedError('resumable-pipeline: step files store little-endian bytes; big-endian hosts are not supported', ErrorCodes.PLATFORM_UNSUPPORTED);
 }
 
 /** The dtype code of a supported TypedArray (caller has checked it is one). */
@@ -26,10 +27,10 @@ export function dtypeCode(value: TypedArray): number {
 export function decodeTypedArray(data: Uint8Array): TypedArray {
   const cls = data.length === 0 ? undefined : BY_CODE[data[0]!];
   if (cls === undefined) {
-    throw new RangeError(data.length === 0 ? 'TypedArray ext has no dtype byte' : `unknown TypedArray dtype code ${data[0]}`);
+    throw malformedStateError(data.length === 0 ? 'TypedArray ext has no dtype byte' : `unknown TypedArray dtype code ${data[0]}`);
   }
   if ((data.length - 1) % cls.BYTES_PER_ELEMENT !== 0) {
-    throw new RangeError(`${cls.name} data of ${data.length - 1} bytes is not a whole number of elements`);
+    throw malformedStateError(`${cls.name} data of ${data.length - 1} bytes is not a whole number of elements`);
   }
   // Copy into a buffer of its own: the input view may be unaligned and is the whole file.
   const buffer = new ArrayBuffer(data.length - 1);
@@ -54,9 +55,9 @@ export function writeBigInt(value: bigint, out: Uint8Array, offset: number, magn
 /** The bigint of an ext 2 body; RangeError unless it is canonical. */
 export function decodeBigInt(data: Uint8Array): bigint {
   const sign = data[0];
-  if (sign !== 0 && sign !== 1) throw new RangeError('bigint ext has no valid sign byte (0 or 1)');
-  if (data.length > 1 && data[1] === 0) throw new RangeError('bigint ext magnitude has a leading zero byte');
-  if (sign === 1 && data.length === 1) throw new RangeError('bigint ext encodes negative zero');
+  if (sign !== 0 && sign !== 1) throw malformedStateError('bigint ext has no valid sign byte (0 or 1)');
+  if (data.length > 1 && data[1] === 0) throw malformedStateError('bigint ext magnitude has a leading zero byte');
+  if (sign === 1 && data.length === 1) throw malformedStateError('bigint ext encodes negative zero');
   const mag = data.length === 1 ? 0n : BigInt(`0x${Buffer.from(data.buffer, data.byteOffset + 1, data.length - 1).toString('hex')}`);
   return sign === 1 ? -mag : mag;
 }

@@ -6,6 +6,7 @@ import { assertState, type State } from '../iterator/state.js';
 import { CheckpointCorruptError } from '../errors.js';
 import { binHeaderSize, MsgpackWriter, numberSize, stateSize, strSize } from './state-encoder.js';
 import { decodeState, readDocument } from './state-decoder.js';
+import { stateTypeError } from '../error-codes.js';
 
 export const FORMAT_NAME = 'resumable-pipeline/step';
 export const FORMAT_VERSION = 1;
@@ -65,7 +66,7 @@ function embed(w: MsgpackWriter, value: State, size: number): void {
   w.binHeader(size);
   const end = w.pos + size;
   w.state(value);
-  if (w.pos !== end) throw new TypeError('the state changed while it was being encoded');
+  if (w.pos !== end) throw stateTypeError('the state changed while it was being encoded');
 }
 
 /**

@@ -1,5 +1,6 @@
 // What a checkpoint can hold, and the check that a value is one of those.
 import type { TypedArray } from '../loader/gather.js';
+import { stateRangeError, stateTypeError } from '../error-codes.js';
 
 export type { TypedArray };
 
@@ -78,12 +79,12 @@ function check(value: unknown, path: string, depth: number, ancestors: Set<objec
     case 'bigint':
       return;
     case 'string':
-      if (!wellFormed(value)) throw new TypeError(`${path} is a string with a lone surrogate, which UTF-8 cannot hold`);
+      if (!wellFormed(value)) throw stateTypeError(`${path} is a string with a lone surrogate, which UTF-8 cannot hold`);
       return;
     case 'object': {
       if (value === null || isTypedArray(value)) return;
-      if (ancestors.has(value)) throw new TypeError(`${path} is a circular reference, which a checkpoint cannot hold`);
-      if (depth >= MAX_STATE_DEPTH) throw new RangeError(`${path} is nested deeper than ${MAX_STATE_DEPTH} levels`);
+      if (ancestors.has(value)) throw stateTypeError(`${path} is a circular reference, which a checkpoint cannot hold`);
+      if (depth >= MAX_STATE_DEPTH) throw stateRangeError(`${path} is nested deeper than ${MAX_STATE_DEPTH} levels`);
       ancestors.add(value);
       if (Array.isArray(value)) {
         // An index loop, not forEach, so holes are seen (as undefined) and rejected.
@@ -91,17 +92,17 @@ function check(value: unknown, path: string, depth: number, ancestors: Set<objec
       } else if (isPlainObject(value)) {
         for (const key of Object.keys(value)) {
           const at = `${path}.${key}`;
-          if (key === '__proto__') throw new TypeError(`${at}: the key "__proto__" cannot be stored in a checkpoint`);
-          if (!wellFormed(key)) throw new TypeError(`${at}: the key has a lone surrogate, which UTF-8 cannot hold`);
+          if (key === '__proto__') throw stateTypeError(`${at}: the key "__proto__" cannot be stored in a checkpoint`);
+          if (!wellFormed(key)) throw stateTypeError(`${at}: the key has a lone surrogate, which UTF-8 cannot hold`);
           check((value as Record<string, unknown>)[key], at, depth + 1, ancestors);
         }
       } else {
-        throw new TypeError(`${path} is ${describeKind(value)}, which a checkpoint cannot hold`);
+        throw stateTypeError(`${path} is ${describeKind(value)}, which a checkpoint cannot hold`);
       }
       ancestors.delete(value);
       return;
     }
     default:
-      throw new TypeError(`${path} is ${typeof value}, which a checkpoint cannot hold`);
+      throw stateTypeError(`${path} is ${typeof value}, which a checkpoint cannot hold`);
   }
 }

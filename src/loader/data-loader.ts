@@ -17,6 +17,7 @@ import type { BatchOf, MapContext } from './batch.js';
 import { type DataLoaderOptions, type ResolvedOptions, resolveOptions } from './loader-options.js';
 import { type DataLoaderFingerprint, type DataLoaderState, LOADER_STATE_VERSION, parseLoaderState } from './loader-state.js';
 import { bufferOf, pinBuffer } from './pinned-buffers.js';
+import { argumentRangeError, argumentTypeError } from '../error-codes.js';
 
 /** Slots of the info array the native queue fills per batch (binding/prefetch_queue.cpp). */
 const INFO = { epoch: 0, rows: 1, afterEpoch: 3, afterPosition: 4, key0: 5, key1: 6, blockOffset: 7, columns: 8 } as const;
@@ -75,11 +76,11 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
     } else if (isRecordSource(source)) {
       n = source.length;
       if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_RECORDS) {
-        throw new RangeError(`source.length must be an integer in [1, 2^32], got ${describe(n)}${n === 0 ? ' (the source is empty)' : ''}`);
+        throw argumentRangeError(`source.length must be an integer in [1, 2^32], got ${describe(n)}${n === 0 ? ' (the source is empty)' : ''}`);
       }
       this.records = source;
     } else {
-      throw new TypeError(
+      throw argumentTypeError(
         `source must be an ArraySource, an NpySource or an object with length and get(i), got ${describe(source)}` +
           (Array.isArray(source) ? ' (wrap an array as { length: a.length, get: (i) => a[i] })' : ''),
       );

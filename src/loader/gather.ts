@@ -1,6 +1,7 @@
 // Batch assembly: rows at given indices, copied from the source's own memory
 // into one contiguous buffer by the core (on C++ threads for large batches).
 import { native } from '../native.js';
+import { argumentTypeError } from '../error-codes.js';
 
 export type TypedArray =
   | Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array
@@ -16,7 +17,7 @@ type TypedArrayConstructor<T extends TypedArray> = { new (length: number): T };
 export function gather<T extends TypedArray>(source: T, rowLength: number, indices: Uint32Array, out?: T): T {
   if (out === undefined) {
     if (!ArrayBuffer.isView(source) || source instanceof DataView) {
-      throw new TypeError('source must be a TypedArray');
+      throw argumentTypeError('source must be a TypedArray');
     }
     // Size checks on rowLength and indices happen in the core call below.
     const rows = indices instanceof Uint32Array ? indices.length : 0;

@@ -1,6 +1,7 @@
 // DataLoader options: defaults, and checks whose errors name the option.
 import { boolean, describe, integer, plainObject } from '../validate.js';
 import type { MapContext } from './batch.js';
+import { argumentRangeError, argumentTypeError } from '../error-codes.js';
 
 export interface DataLoaderOptions<B = unknown, T = B> {
   /** Records per batch (per shard). Required. */
@@ -46,9 +47,9 @@ const MAX_SHARDS = 2 ** 20;
 const MAX_PREFETCH = 1024;
 
 function epochCount(value: unknown): number {
-  if (typeof value !== 'number') throw new TypeError(`options.numEpochs must be a number, got ${describe(value)}`);
+  if (typeof value !== 'number') throw argumentTypeError(`options.numEpochs must be a number, got ${describe(value)}`);
   if (!Number.isSafeInteger(value) || value < 1) {
-    throw new RangeError(`options.numEpochs must be a positive integer or Infinity, got ${value}`);
+    throw argumentRangeError(`options.numEpochs must be a positive integer or Infinity, got ${value}`);
   }
   return value;
 }
@@ -57,23 +58,23 @@ function epochCount(value: unknown): number {
 export function normalizeSeed(value: unknown, name: string): number | bigint {
   if (typeof value === 'number') {
     if (!Number.isSafeInteger(value) || value < 0) {
-      throw new RangeError(`${name} must be a non-negative safe integer or a bigint, got ${value}`);
+      throw argumentRangeError(`${name} must be a non-negative safe integer or a bigint, got ${value}`);
     }
     return value;
   }
   if (typeof value === 'bigint') {
-    if (value < 0n || value >= 2n ** 64n) throw new RangeError(`${name} must be in [0, 2^64), got ${value}`);
+    if (value < 0n || value >= 2n ** 64n) throw argumentRangeError(`${name} must be in [0, 2^64), got ${value}`);
     return value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
   }
-  throw new TypeError(`${name} must be a number or a bigint, got ${describe(value)}`);
+  throw argumentTypeError(`${name} must be a number or a bigint, got ${describe(value)}`);
 }
 
 export function resolveOptions(options: unknown, n: number): ResolvedOptions {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError(`options must be an object with at least batchSize, got ${describe(options)}`);
+    throw argumentTypeError(`options must be an object with at least batchSize, got ${describe(options)}`);
   }
   const o = plainObject(options, 'options', KNOWN, 'a DataLoader option');
-  if (o.batchSize === undefined) throw new TypeError('options.batchSize is required');
+  if (o.batchSize === undefined) throw argumentTypeError('options.batchSize is required');
   const batchSize = integer(o.batchSize, 'options.batchSize', 1, MAX_BATCH_SIZE);
   const shuffle = boolean(o.shuffle, 'options.shuffle', true);
   const seed = o.seed === undefined ? 0 : normalizeSeed(o.seed, 'options.seed');
@@ -83,10 +84,10 @@ export function resolveOptions(options: unknown, n: number): ResolvedOptions {
   const shardIndex = o.shardIndex === undefined ? 0 : integer(o.shardIndex, 'options.shardIndex', 0, shardCount - 1);
   const prefetch = o.prefetch === undefined ? 2 : integer(o.prefetch, 'options.prefetch', 0, MAX_PREFETCH);
   if (o.map !== undefined && typeof o.map !== 'function') {
-    throw new TypeError(`options.map must be a function, got ${describe(o.map)}`);
+    throw argumentTypeError(`options.map must be a function, got ${describe(o.map)}`);
   }
   if (dropRemainder && shardCount * batchSize > n) {
-    throw new RangeError(
+    throw argumentRangeError(
       `options.batchSize × options.shardCount = ${shardCount * batchSize} exceeds the source's ${n} records: ` +
         'with dropRemainder no batch would ever be produced',
     );

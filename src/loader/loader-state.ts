@@ -6,6 +6,7 @@ import type { State } from '../iterator/state.js';
 import { describe } from '../validate.js';
 import { normalizeSeed } from './loader-options.js';
 import { isPlainObject } from '../iterator/state.js';
+import { argumentRangeError, argumentTypeError } from '../error-codes.js';
 
 export const LOADER_STATE_VERSION = 1;
 
@@ -39,7 +40,7 @@ function show(v: unknown): string {
  * nothing when it does not fit.
  */
 export function parseLoaderState(state: State, mine: DataLoaderFingerprint): { epoch: number; position: number } {
-  if (!isPlainObject(state)) throw new TypeError(`state must be a DataLoader state object, got ${describe(state)}`);
+  if (!isPlainObject(state)) throw argumentTypeError(`state must be a DataLoader state object, got ${describe(state)}`);
   if (state.version !== LOADER_STATE_VERSION) {
     throw new IncompatibleStateError(
       `state.version is ${describe(state.version)}; this DataLoader reads version ${LOADER_STATE_VERSION}`,
@@ -47,7 +48,7 @@ export function parseLoaderState(state: State, mine: DataLoaderFingerprint): { e
     );
   }
   const fp = state.fingerprint;
-  if (!isPlainObject(fp)) throw new TypeError(`state.fingerprint must be an object, got ${describe(fp)}`);
+  if (!isPlainObject(fp)) throw argumentTypeError(`state.fingerprint must be an object, got ${describe(fp)}`);
   const saved = {
     n: checkInt(fp.n, 'state.fingerprint.n', 1),
     seed: normalizeSeed(fp.seed, 'state.fingerprint.seed'),
@@ -62,17 +63,17 @@ export function parseLoaderState(state: State, mine: DataLoaderFingerprint): { e
   }
   const epoch = checkInt(state.epoch, 'state.epoch', 0);
   const position = checkInt(state.position, 'state.position', 0);
-  if (position >= mine.n) throw new RangeError(`state.position must be below n = ${mine.n}, got ${position}`);
+  if (position >= mine.n) throw argumentRangeError(`state.position must be below n = ${mine.n}, got ${position}`);
   return { epoch, position };
 }
 
 function checkInt(value: unknown, name: string, min: number): number {
-  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
-  if (!Number.isSafeInteger(value) || value < min) throw new RangeError(`${name} must be an integer >= ${min}, got ${value}`);
+  if (typeof value !== 'number') throw argumentTypeError(`${name} must be a number, got ${describe(value)}`);
+  if (!Number.isSafeInteger(value) || value < min) throw argumentRangeError(`${name} must be an integer >= ${min}, got ${value}`);
   return value;
 }
 
 function checkBool(value: unknown, name: string): boolean {
-  if (typeof value !== 'boolean') throw new TypeError(`${name} must be a boolean, got ${describe(value)}`);
+  if (typeof value !== 'boolean') throw argumentTypeError(`${name} must be a boolean, got ${describe(value)}`);
   return value;
 }

@@ -1,6 +1,7 @@
 // split, foldIn, bits and raw key data: thin, checked calls into the core.
 import { native } from '../native.js';
 import { Key, keyWords } from './key.js';
+import { argumentTypeError } from '../error-codes.js';
 
 /** num new keys derived from key (JAX's split). */
 export function split(key: Key, num = 2): Key[] {
@@ -28,7 +29,7 @@ export function keyData(key: Key): Uint32Array {
 /** The key whose words are data (a Uint32Array of length 2), as from keyData(). */
 export function wrapKeyData(data: Uint32Array): Key {
   if (!(data instanceof Uint32Array) || data.length !== 2) {
-    throw new TypeError('data must be a Uint32Array of length 2, as returned by random.keyData()');
+    throw argumentTypeError('data must be a Uint32Array of length 2, as returned by random.keyData()');
   }
   return Key.fromWords(data.slice());
 }

@@ -1,5 +1,6 @@
 // A PRNG key: two 32-bit words of Threefry key material, as in JAX.
 import { native } from '../native.js';
+import { argumentRangeError, argumentTypeError } from '../error-codes.js';
 
 const data = new WeakMap<Key, Uint32Array>();
 
@@ -24,7 +25,7 @@ export class Key {
 export function keyWords(key: Key, name = 'key'): Uint32Array {
   const words = key instanceof Key ? data.get(key) : undefined;
   if (words === undefined) {
-    throw new TypeError(`${name} must be a Key made by random.key(), random.split() or random.wrapKeyData()`);
+    throw argumentTypeError(`${name} must be a Key made by random.key(), random.split() or random.wrapKeyData()`);
   }
   return words;
 }
@@ -33,11 +34,11 @@ export function keyWords(key: Key, name = 'key'): Uint32Array {
 export function key(seed: number | bigint): Key {
   if (typeof seed === 'number') {
     if (!Number.isSafeInteger(seed) || seed < 0) {
-      throw new RangeError(`seed must be a non-negative safe integer, got ${seed}`);
+      throw argumentRangeError(`seed must be a non-negative safe integer, got ${seed}`);
     }
     seed = BigInt(seed);
   } else if (typeof seed !== 'bigint') {
-    throw new TypeError(`seed must be a number or a bigint, got ${typeof seed}`);
+    throw argumentTypeError(`seed must be a number or a bigint, got ${typeof seed}`);
   }
   return Key.fromWords(native().keyFromSeed(seed));
 }

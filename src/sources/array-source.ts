@@ -17,6 +17,7 @@ import {
   MAX_RECORDS,
   rowLengthOf,
 } from './source.js';
+import { argumentRangeError, argumentTypeError } from '../error-codes.js';
 
 /** One column: its data, row-major, and its shape [records, ...rowShape]. */
 export interface ColumnSpec<T extends TypedArray = TypedArray> {
@@ -40,38 +41,38 @@ export class ArraySource<C extends Columns = Columns> extends ColumnSource<C> {
   constructor(columns: { [K in keyof C]: ColumnSpec<C[K]> }) {
     super();
     if (typeof columns !== 'object' || columns === null || Array.isArray(columns)) {
-      throw new TypeError(`columns must be an object of { data, shape } specs, got ${describe(columns)}`);
+      throw argumentTypeError(`columns must be an object of { data, shape } specs, got ${describe(columns)}`);
     }
     const entries = Object.entries(columns as Record<string, unknown>);
-    if (entries.length === 0) throw new RangeError('columns must name at least one column');
+    if (entries.length === 0) throw argumentRangeError('columns must name at least one column');
     const infos: ArrayColumnInfo[] = [];
     let length: number | undefined;
     let first = '';
     for (const [name, spec] of entries) {
       const where = `columns.${name}`;
       checkColumnName(name, 'columns');
-      if (typeof spec !== 'object' || spec === null) throw new TypeError(`${where} must be { data, shape }, got ${describe(spec)}`);
+      if (typeof spec !== 'object' || spec === null) throw argumentTypeError(`${where} must be { data, shape }, got ${describe(spec)}`);
       const { data, shape } = spec as { data?: unknown; shape?: unknown };
       const dtype = dtypeOf(data);
-      if (dtype === undefined) throw new TypeError(`${where}.data must be a TypedArray, got ${describe(data)}`);
+      if (dtype === undefined) throw argumentTypeError(`${where}.data must be a TypedArray, got ${describe(data)}`);
       const array = data as TypedArray;
       if (isResizable(array)) {
         throw withCode(new TypeError(`${where}.data must not use a resizable or growable buffer`), 'RP_BUFFER_RESIZABLE');
       }
       const dims = checkShape(shape, `${where}.shape`);
       const n = dims[0]!;
-      if (n === 0) throw new RangeError(`${where}.shape: the source is empty (0 records)`);
-      if (n > MAX_RECORDS) throw new RangeError(`${where}.shape: ${n} records exceed the 2^32 limit`);
+      if (n === 0) throw argumentRangeError(`${where}.shape: the source is empty (0 records)`);
+      if (n > MAX_RECORDS) throw argumentRangeError(`${where}.shape: ${n} records exceed the 2^32 limit`);
       const rowShape = dims.slice(1);
       const rowLength = rowLengthOf(rowShape);
       if (n * rowLength !== array.length) {
-        throw new RangeError(`${where}: shape [${dims.join(', ')}] needs ${n * rowLength} elements, data has ${array.length}`);
+        throw argumentRangeError(`${where}: shape [${dims.join(', ')}] needs ${n * rowLength} elements, data has ${array.length}`);
       }
       if (length === undefined) {
         length = n;
         first = name;
       } else if (n !== length) {
-        throw new RangeError(`${where} has ${n} records but columns.${first} has ${length}; every column needs the same count`);
+        throw argumentRangeError(`${where} has ${n} records but columns.${first} has ${length}; every column needs the same count`);
       }
       infos.push(Object.freeze({ name, dtype, rowShape: Object.freeze(rowShape), hugePages: adviseArray(array), data: array }));
     }
@@ -91,13 +92,13 @@ export class ArraySource<C extends Columns = Columns> extends ColumnSource<C> {
 
 function checkShape(shape: unknown, name: string): number[] {
   if (!Array.isArray(shape) || shape.length === 0) {
-    throw new TypeError(`${name} must be a non-empty array [records, ...rowShape], got ${describe(shape)}`);
+    throw argumentTypeError(`${name} must be a non-empty array [records, ...rowShape], got ${describe(shape)}`);
   }
   shape.forEach((d: unknown, i) => {
     if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
-      throw new RangeError(`${name}[${i}] must be a non-negative integer, got ${describe(d)}`);
+      throw argumentRangeError(`${name}[${i}] must be a non-negative integer, got ${describe(d)}`);
     }
-    if (i > 0 && d === 0) throw new RangeError(`${name}[${i}] is 0: rows must not be empty`);
+    if (i > 0 && d === 0) throw argumentRangeError(`${name}[${i}] is 0: rows must not be empty`);
   });
   return shape as number[];
 }

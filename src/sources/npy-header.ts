@@ -2,6 +2,7 @@
 // (1.0, 2.0 or 3.0), the header length (uint16 LE in v1, uint32 LE after),
 // then a Python dict literal with 'descr', 'fortran_order' and 'shape'.
 import type { Dtype } from './source.js';
+import { sourceError } from '../error-codes.js';
 
 export interface NpyHeader {
   readonly version: 1 | 2 | 3;
@@ -42,45 +43,45 @@ const SUPPORTED_DESCRS = "'|b1', '|i1', '|u1', '<i2', '<u2', '<i4', '<u4', '<i8'
  */
 export function parseNpyPreamble(bytes: Uint8Array, file: string): { version: 1 | 2 | 3; dataOffset: number } {
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) {
-    throw new RangeError(`${file} is not an .npy file (no \\x93NUMPY magic${bytes.length < 10 ? ', file too short' : ''})`);
+    throw sourceError(`${file} is not an .npy file (no \\x93NUMPY magic${bytes.length < 10 ? ', file too short' : ''})`);
   }
   const major = bytes[6]!;
   if (major !== 1 && major !== 2 && major !== 3) {
-    throw new RangeError(`${file}: .npy format version ${major}.${bytes[7]} is not supported (1.0, 2.0 and 3.0 are)`);
+    throw sourceError(`${file}: .npy format version ${major}.${bytes[7]} is not supported (1.0, 2.0 and 3.0 are)`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (major === 1) return { version: 1, dataOffset: NPY_PREAMBLE[1] + view.getUint16(8, true) };
-  if (bytes.length < 12) throw new RangeError(`${file} is truncated: the .npy preamble is incomplete`);
+  if (bytes.length < 12) throw sourceError(`${file} is truncated: the .npy preamble is incomplete`);
   return { version: major, dataOffset: NPY_PREAMBLE[major] + view.getUint32(8, true) };
 }
 
 /** Parses the whole header (bytes holds at least dataOffset bytes). */
 export function parseNpyHeader(bytes: Uint8Array, file: string): NpyHeader {
   const { version, dataOffset } = parseNpyPreamble(bytes, file);
-  if (bytes.length < dataOffset) throw new RangeError(`${file} is truncated: the .npy header is incomplete`);
+  if (bytes.length < dataOffset) throw sourceError(`${file} is truncated: the .npy header is incomplete`);
   const text = new TextDecoder(version === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(NPY_PREAMBLE[version], dataOffset));
   let dict: Map<string, PyValue>;
   try {
     dict = parsePyDict(text);
   } catch (err) {
-    throw new RangeError(`${file}: cannot parse the .npy header ${JSON.stringify(text.trim())}: ${(err as Error).message}`);
+    throw sourceError(`${file}: cannot parse the .npy header ${JSON.stringify(text.trim())}: ${(err as Error).message}`);
   }
   const descr = dict.get('descr');
   const fortran = dict.get('fortran_order');
   const shape = dict.get('shape');
   if (Array.isArray(descr) || (typeof descr === 'object' && descr !== null)) {
-    throw new RangeError(`${file}: structured dtypes are not supported (supported: ${SUPPORTED_DESCRS})`);
+    throw sourceError(`${file}: structured dtypes are not supported (supported: ${SUPPORTED_DESCRS})`);
   }
-  if (typeof descr !== 'string') throw new RangeError(`${file}: the .npy header has no 'descr' string`);
-  if (typeof fortran !== 'boolean') throw new RangeError(`${file}: the .npy header has no 'fortran_order' boolean`);
-  if (!isIntTuple(shape)) throw new RangeError(`${file}: the .npy header has no 'shape' tuple of integers`);
+  if (typeof descr !== 'string') throw sourceError(`${file}: the .npy header has no 'descr' string`);
+  if (typeof fortran !== 'boolean') throw sourceError(`${file}: the .npy header has no 'fortran_order' boolean`);
+  if (!isIntTuple(shape)) throw sourceError(`${file}: the .npy header has no 'shape' tuple of integers`);
   return { version, descr, dtype: dtypeOfDescr(descr, file), fortranOrder: fortran, shape, dataOffset };
 }
 
 function dtypeOfDescr(descr: string, file: string): Dtype {
   const m = /^([<>|=]?)([a-zA-Z])(\d+)$/.exec(descr);
   const unsupported = (why: string) =>
-    new RangeError(`${file}: dtype '${descr}' is not supported (${why}; supported: ${SUPPORTED_DESCRS})`);
+    sourceError(`${file}: dtype '${descr}' is not supported (${why}; supported: ${SUPPORTED_DESCRS})`);
   if (m === null) throw unsupported('not a simple numeric dtype');
   const [, order, kind, size] = m;
   const dtype = DESCRS[`${kind}${size}`];

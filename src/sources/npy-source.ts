@@ -8,6 +8,7 @@ import { describe } from '../validate.js';
 import { adviseMapping } from './huge-page-advice.js';
 import { NPY_PREAMBLE_MAX, type NpyHeader, parseNpyHeader, parseNpyPreamble } from './npy-header.js';
 import { checkColumnName, type ColumnInfo, ColumnSource, type ColumnStorage, type Columns, DTYPES, MAX_RECORDS, rowLengthOf } from './source.js';
+import { argumentRangeError, argumentTypeError, sourceError } from '../error-codes.js';
 
 export interface NpyColumnInfo extends ColumnInfo {
   readonly path: string;
@@ -54,20 +55,20 @@ export class NpySource<C extends Columns = Columns> extends ColumnSource<C> {
       entries = [['data', paths]];
     } else if (typeof paths === 'object' && paths !== null && !Array.isArray(paths)) {
       entries = Object.entries(paths);
-      if (entries.length === 0) throw new RangeError('paths must name at least one column');
+      if (entries.length === 0) throw argumentRangeError('paths must name at least one column');
     } else {
-      throw new TypeError(`paths must be a file path or an object of column name → path, got ${describe(paths)}`);
+      throw argumentTypeError(`paths must be a file path or an object of column name → path, got ${describe(paths)}`);
     }
     const mapped: NpyColumn[] = [];
     for (const [name, path] of entries) {
       checkColumnName(name, 'paths');
       if (typeof path !== 'string' || path === '') {
-        throw new TypeError(`paths.${name} must be a non-empty string, got ${describe(path)}`);
+        throw argumentTypeError(`paths.${name} must be a non-empty string, got ${describe(path)}`);
       }
       const column = openColumn(name, path);
       const first = mapped[0];
       if (first !== undefined && column.rows !== first.rows) {
-        throw new RangeError(
+        throw sourceError(
           `${path} has ${column.rows} records but ${first.info.path} has ${first.rows}; every column needs the same count`,
         );
       }
@@ -79,11 +80,11 @@ export class NpySource<C extends Columns = Columns> extends ColumnSource<C> {
   /** A zero-copy view of a whole column (at most 4 GiB), e.g. to inspect rows. */
   array(name: string = this.columns[0]!.name): TypedArray {
     const m = this.mapped.find((c) => c.info.name === name);
-    if (m === undefined) throw new RangeError(`name "${name}" is not a column of this source`);
+    if (m === undefined) throw argumentRangeError(`name "${name}" is not a column of this source`);
     const type = DTYPES[m.info.dtype];
     const bytes = m.rows * m.rowLength * type.BYTES_PER_ELEMENT;
     if (bytes > MAX_VIEW_BYTES) {
-      throw new RangeError(`column "${name}" (${m.info.path}) has ${bytes} bytes, more than a 4 GiB view can show`);
+      throw sourceError(`column "${name}" (${m.info.path}) has ${bytes} bytes, more than a 4 GiB view can show`);
     }
     return new type(m.file.slice(m.header.dataOffset, bytes));
   }
@@ -115,24 +116,24 @@ function openColumn(name: string, path: string): NpyColumn {
   // A file shorter than its header is reported as truncated by parseNpyHeader.
   const header = parseNpyHeader(new Uint8Array(file.slice(0, Math.min(size, dataOffset))), path);
   const { shape, dtype, fortranOrder } = header;
-  if (shape.length === 0) throw new RangeError(`${path} holds a 0-d array; a source needs a first dimension of records`);
+  if (shape.length === 0) throw sourceError(`${path} holds a 0-d array; a source needs a first dimension of records`);
   const rows = shape[0]!;
-  if (rows === 0) throw new RangeError(`${path} is empty (0 records)`);
-  if (rows > MAX_RECORDS) throw new RangeError(`${path} has ${rows} records, more than the 2^32 limit`);
+  if (rows === 0) throw sourceError(`${path} is empty (0 records)`);
+  if (rows > MAX_RECORDS) throw sourceError(`${path} has ${rows} records, more than the 2^32 limit`);
   const rowShape = shape.slice(1);
-  if (rowShape.some((d) => d === 0)) throw new RangeError(`${path} has shape (${shape.join(', ')}): rows must not be empty`);
+  if (rowShape.some((d) => d === 0)) throw sourceError(`${path} has shape (${shape.join(', ')}): rows must not be empty`);
   // Fortran order only changes the layout when two or more dimensions exceed 1.
   if (fortranOrder && shape.filter((d) => d > 1).length > 1) {
-    throw new RangeError(`${path} is in Fortran order; save it C-contiguous (numpy.ascontiguousarray) to load it by rows`);
+    throw sourceError(`${path} is in Fortran order; save it C-contiguous (numpy.ascontiguousarray) to load it by rows`);
   }
   const type = DTYPES[dtype];
   if (dataOffset % type.BYTES_PER_ELEMENT !== 0) {
-    throw new RangeError(`${path}: data starts at byte ${dataOffset}, not aligned to its ${type.BYTES_PER_ELEMENT}-byte elements`);
+    throw sourceError(`${path}: data starts at byte ${dataOffset}, not aligned to its ${type.BYTES_PER_ELEMENT}-byte elements`);
   }
   const rowLength = rowLengthOf(rowShape);
   const need = rows * rowLength * type.BYTES_PER_ELEMENT;
   if (size - dataOffset < need) {
-    throw new RangeError(`${path} is truncated: shape (${shape.join(', ')}) of '${header.descr}' needs ${need} bytes of data, the file has ${size - dataOffset}`);
+    throw sourceError(`${path} is truncated: shape (${shape.join(', ')}) of '${header.descr}' needs ${need} bytes of data, the file has ${size - dataOffset}`);
   }
   const info: NpyColumnInfo = Object.freeze({ name, path, dtype, descr: header.descr, rowShape: Object.freeze(rowShape), hugePages: adviseMapping(file) });
   return { info, file, header, rows, rowLength };

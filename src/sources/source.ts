@@ -4,6 +4,7 @@
 import type { TypedArray } from '../loader/gather.js';
 import type { NativeColumn } from '../native.js';
 import { typedArrayKind } from '../iterator/state.js';
+import { argumentTypeError } from '../error-codes.js';
 
 /** Any random-access collection: records 0..length-1, read with get(i). */
 export interface RandomAccessSource<T = unknown> {
@@ -89,9 +90,9 @@ export function rowLengthOf(rowShape: readonly number[]): number {
 
 /** Checks a column name (used as a batch key) and returns it. */
 export function checkColumnName(name: string, what: string): string {
-  if (name === '') throw new TypeError(`${what}: a column name must not be empty`);
+  if (name === '') throw argumentTypeError(`${what}: a column name must not be empty`);
   if (RESERVED_COLUMN_NAMES.includes(name)) {
-    throw new TypeError(`${what}: "${name}" cannot be a column name, batches use it for their ${name}`);
+    throw argumentTypeError(`${what}: "${name}" cannot be a column name, batches use it for their ${name}`);
   }
   return name;
 }
