@@ -61,8 +61,31 @@ export interface NativePrefetchQueue {
   close(): void;
 }
 
+/** The slots of the Float64Array that PrefetchQueue.take() fills per batch (binding/prefetch_queue.cpp owns them). */
+export interface NativeInfoLayout {
+  readonly epoch: number;
+  readonly rows: number;
+  readonly afterEpoch: number;
+  readonly afterPosition: number;
+  readonly key0: number;
+  readonly key1: number;
+  readonly blockOffset: number;
+  /** Column c's byte offset is at columns + c; the array needs columns + (number of columns) slots. */
+  readonly columns: number;
+}
+
+/** The loader's limits, owned by the core (rp::BatchSchedule, rp::Prefetcher). */
+export interface NativeLimits {
+  readonly maxRecords: number;
+  readonly maxBatchSize: number;
+  readonly maxShards: number;
+  readonly maxPrefetch: number;
+}
+
 /** The functions binding/ exports; each validates its own arguments. */
 export interface NativeBinding {
+  readonly infoLayout: NativeInfoLayout;
+  readonly limits: NativeLimits;
   MappedFile: new (path: string) => NativeMappedFile;
   PrefetchQueue: new (options: NativePrefetchQueueOptions) => NativePrefetchQueue;
   threefry2x32(key: Uint32Array, counter: Uint32Array): Uint32Array;

@@ -122,7 +122,7 @@ describe('DataLoader arguments', () => {
     expect(() => new PrefetchQueue({ ...base, n: 2 ** 31, batchSize: 2 ** 31 })).toThrow(/over the 4 GiB limit; lower batchSize/);
     expect(new PrefetchQueue({ ...base, batchSize: 2 ** 31, columns: [{ data: new Float64Array(10), rowBytes: 8 }] }).blockBytes).toBeLessThan(4096);
     const q = new PrefetchQueue(base);
-    expect(() => q.take(new Float32Array(8) as never, new ArrayBuffer(q.blockBytes), 0)).toThrow(/info must be a Float64Array of at least 8 elements/);
+    expect(() => q.take(new Float32Array(8) as never, new ArrayBuffer(q.blockBytes), 0)).toThrow(new RegExp(`info must be a Float64Array of at least ${native().infoLayout.columns} elements`));
     expect(() => q.take(new Float64Array(8), new ArrayBuffer(1), 0)).toThrow(/slab must be an attached ArrayBuffer of at least/);
     expect(() => q.take(new Float64Array(8), 5 as never, 0)).toThrow(/slab must be an ArrayBuffer, got number 5/);
     expect(() => q.reset(0, 10)).toThrow(/position must be in \[0, 9\], got 10/);
@@ -316,7 +316,7 @@ describe('DataLoader iteration protocol', () => {
       n: 20, batchSize: 4, shardCount: 1, shardIndex: 0, dropRemainder: false, numEpochs: 1,
       seed: 0n, shuffle: true, prefetch: 0, columns: [{ data, rowBytes: 8 }], epoch: 0, position: 0,
     });
-    const info = new Float64Array(9);
+    const info = new Float64Array(native().infoLayout.columns + 1);
     q.take(info, new ArrayBuffer(q.blockBytes), 0);
     const moved = structuredClone(data.buffer, { transfer: [data.buffer] }); // the raw queue pins nothing itself
     expect(() => q.take(info, new ArrayBuffer(q.blockBytes), 0)).toThrow(

@@ -9,9 +9,9 @@ import { markAsUntransferable } from 'node:worker_threads';
 import { withCode } from '../errors.js';
 import { CheckpointableIterator } from '../iterator/checkpointable-iterator.js';
 import type { State } from '../iterator/state.js';
-import { native, type NativePrefetchQueue } from '../native.js';
+import { native, type NativeInfoLayout, type NativePrefetchQueue } from '../native.js';
 import { Key } from '../random/key.js';
-import { ColumnSource, type ColumnStorage, type Columns, MAX_RECORDS, type RandomAccessSource } from '../sources/source.js';
+import { ColumnSource, type ColumnStorage, type Columns, maxRecords, type RandomAccessSource } from '../sources/source.js';
 import { describe } from '../validate.js';
 import type { BatchOf, MapContext } from './batch.js';
 import { type DataLoaderOptions, type ResolvedOptions, resolveOptions } from './loader-options.js';
@@ -19,8 +19,6 @@ import { type DataLoaderFingerprint, type DataLoaderState, LOADER_STATE_VERSION,
 import { bufferOf, pinBuffer } from './pinned-buffers.js';
 import { argumentRangeError, argumentTypeError } from '../error-codes.js';
 
-/** Slots of the info array the native queue fills per batch (binding/prefetch_queue.cpp). */
-const INFO = { epoch: 0, rows: 1, afterEpoch: 3, afterPosition: 4, key0: 5, key1: 6, blockOffset: 7, columns: 8 } as const;
 /**
  * Small batches (the queue's slabBlocks) are copied into shared slabs of this
  * size, so they do not each pay for an ArrayBuffer allocation (as Buffer's
@@ -54,6 +52,8 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
   private readonly records: RandomAccessSource | undefined;
   private readonly queue: NativePrefetchQueue;
   private readonly info: Float64Array;
+  /** Where take() puts each scalar in info (the binding owns the layout). */
+  private readonly slots: NativeInfoLayout;
   private readonly blockBytes: number;
   /** Batches are copied into slabs (small blocks); otherwise each has its own buffer. */
   private readonly slabBlocks: boolean;
@@ -75,7 +75,7 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
       this.columns = source.storage();
     } else if (isRecordSource(source)) {
       n = source.length;
-      if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_RECORDS) {
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > maxRecords()) {
         throw argumentRangeError(`source.length must be an integer in [1, 2^32], got ${describe(n)}${n === 0 ? ' (the source is empty)' : ''}`);
       }
       this.records = source;
@@ -107,7 +107,8 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
     this.slabBlocks = this.queue.slabBlocks;
     // The C++ threads read the sources between calls: they must not be detached.
     for (const c of this.columns ?? []) if ('data' in c.native) pinBuffer(bufferOf(c.native.data));
-    this.info = new Float64Array(INFO.columns + (this.columns?.length ?? 0));
+    this.slots = native().infoLayout;
+    this.info = new Float64Array(this.slots.columns + (this.columns?.length ?? 0));
   }
 
   /** The next batch; waits (blocking) if the C++ threads have not finished it yet. */
@@ -219,6 +220,7 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
     let taken = this.taken;
     if (taken === undefined) {
       const info = this.info;
+      const INFO = this.slots;
       const buffer = this.lendBlock(info);
       if (buffer === null) return DONE;
       const rows = info[INFO.rows]!;
@@ -276,6 +278,7 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
       // Column offsets in the block, as the take() that produced t wrote them
       // (a batch kept after a throwing map is rebuilt before any other take).
       const info = this.info;
+      const INFO = this.slots;
       batch = {};
       const columns = this.columns;
       for (let c = 0; c < columns.length; c++) {

@@ -1,4 +1,5 @@
 // DataLoader options: defaults, and checks whose errors name the option.
+import { native } from '../native.js';
 import { boolean, describe, integer, plainObject } from '../validate.js';
 import type { MapContext } from './batch.js';
 import { argumentRangeError, argumentTypeError } from '../error-codes.js';
@@ -42,9 +43,6 @@ export interface ResolvedOptions {
 }
 
 const KNOWN = ['batchSize', 'shuffle', 'seed', 'numEpochs', 'dropRemainder', 'shardIndex', 'shardCount', 'prefetch', 'map'];
-const MAX_BATCH_SIZE = 2 ** 32;
-const MAX_SHARDS = 2 ** 20;
-const MAX_PREFETCH = 1024;
 
 function epochCount(value: unknown): number {
   if (typeof value !== 'number') throw argumentTypeError(`options.numEpochs must be a number, got ${describe(value)}`);
@@ -75,14 +73,15 @@ export function resolveOptions(options: unknown, n: number): ResolvedOptions {
   }
   const o = plainObject(options, 'options', KNOWN, 'a DataLoader option');
   if (o.batchSize === undefined) throw argumentTypeError('options.batchSize is required');
-  const batchSize = integer(o.batchSize, 'options.batchSize', 1, MAX_BATCH_SIZE);
+  const limits = native().limits; // owned by the core
+  const batchSize = integer(o.batchSize, 'options.batchSize', 1, limits.maxBatchSize);
   const shuffle = boolean(o.shuffle, 'options.shuffle', true);
   const seed = o.seed === undefined ? 0 : normalizeSeed(o.seed, 'options.seed');
   const numEpochs = o.numEpochs === undefined ? 1 : o.numEpochs === Infinity ? Infinity : epochCount(o.numEpochs);
   const dropRemainder = boolean(o.dropRemainder, 'options.dropRemainder', false);
-  const shardCount = o.shardCount === undefined ? 1 : integer(o.shardCount, 'options.shardCount', 1, MAX_SHARDS);
+  const shardCount = o.shardCount === undefined ? 1 : integer(o.shardCount, 'options.shardCount', 1, limits.maxShards);
   const shardIndex = o.shardIndex === undefined ? 0 : integer(o.shardIndex, 'options.shardIndex', 0, shardCount - 1);
-  const prefetch = o.prefetch === undefined ? 2 : integer(o.prefetch, 'options.prefetch', 0, MAX_PREFETCH);
+  const prefetch = o.prefetch === undefined ? 2 : integer(o.prefetch, 'options.prefetch', 0, limits.maxPrefetch);
   if (o.map !== undefined && typeof o.map !== 'function') {
     throw argumentTypeError(`options.map must be a function, got ${describe(o.map)}`);
   }

@@ -14,7 +14,7 @@ import {
   DTYPES,
   type Dtype,
   dtypeOf,
-  MAX_RECORDS,
+  maxRecords,
   rowLengthOf,
 } from './source.js';
 import { argumentRangeError, argumentTypeError } from '../error-codes.js';
@@ -62,7 +62,7 @@ export class ArraySource<C extends Columns = Columns> extends ColumnSource<C> {
       const dims = checkShape(shape, `${where}.shape`);
       const n = dims[0]!;
       if (n === 0) throw argumentRangeError(`${where}.shape: the source is empty (0 records)`);
-      if (n > MAX_RECORDS) throw argumentRangeError(`${where}.shape: ${n} records exceed the 2^32 limit`);
+      if (n > maxRecords()) throw argumentRangeError(`${where}.shape: ${n} records exceed the 2^32 limit`);
       const rowShape = dims.slice(1);
       const rowLength = rowLengthOf(rowShape);
       if (n * rowLength !== array.length) {

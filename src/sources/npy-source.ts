@@ -7,7 +7,7 @@ import type { TypedArray } from '../loader/gather.js';
 import { describe } from '../validate.js';
 import { adviseMapping } from './huge-page-advice.js';
 import { NPY_PREAMBLE_MAX, type NpyHeader, parseNpyHeader, parseNpyPreamble } from './npy-header.js';
-import { checkColumnName, type ColumnInfo, ColumnSource, type ColumnStorage, type Columns, DTYPES, MAX_RECORDS, rowLengthOf } from './source.js';
+import { checkColumnName, type ColumnInfo, ColumnSource, type ColumnStorage, type Columns, DTYPES, maxRecords, rowLengthOf } from './source.js';
 import { argumentRangeError, argumentTypeError, sourceError } from '../error-codes.js';
 
 export interface NpyColumnInfo extends ColumnInfo {
@@ -119,7 +119,7 @@ function openColumn(name: string, path: string): NpyColumn {
   if (shape.length === 0) throw sourceError(`${path} holds a 0-d array; a source needs a first dimension of records`);
   const rows = shape[0]!;
   if (rows === 0) throw sourceError(`${path} is empty (0 records)`);
-  if (rows > MAX_RECORDS) throw sourceError(`${path} has ${rows} records, more than the 2^32 limit`);
+  if (rows > maxRecords()) throw sourceError(`${path} has ${rows} records, more than the 2^32 limit`);
   const rowShape = shape.slice(1);
   if (rowShape.some((d) => d === 0)) throw sourceError(`${path} has shape (${shape.join(', ')}): rows must not be empty`);
   // Fortran order only changes the layout when two or more dimensions exceed 1.

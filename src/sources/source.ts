@@ -2,7 +2,7 @@
 // fixed-size rows that the core copies into contiguous batches; any object
 // with `length` and `get(i)` is a record source, whose batches are arrays.
 import type { TypedArray } from '../loader/gather.js';
-import type { NativeColumn } from '../native.js';
+import { native, type NativeColumn } from '../native.js';
 import { typedArrayKind } from '../iterator/state.js';
 import { argumentTypeError } from '../error-codes.js';
 
@@ -15,8 +15,10 @@ export interface RandomAccessSource<T = unknown> {
 /** Column name to the TypedArray kind of its batches. */
 export type Columns = Record<string, TypedArray>;
 
-/** Records a source may hold: indices are 32-bit in the core (BatchSchedule::kMaxRecords). */
-export const MAX_RECORDS = 2 ** 32;
+/** Records a source may hold: indices are 32-bit in the core (rp::BatchSchedule::kMaxRecords). */
+export function maxRecords(): number {
+  return native().limits.maxRecords;
+}
 
 /** Element types, by the name used in ColumnInfo.dtype. */
 export const DTYPES = {
