@@ -3,6 +3,7 @@
 // "hazards": deferred mutations of buffers made earlier in the case (detach,
 // resize, grow) that scenarios fire between calls.
 import { types } from 'node:util';
+import { runInNewContext } from 'node:vm';
 import type * as Pkg from '../../src/index.js';
 import { Rng } from './prng.js';
 
@@ -314,13 +315,22 @@ export const NO_DETACH = new WeakSet<object>();
  * cannot intercept a reference taken earlier.
  */
 const EARLY_TRANSFER = (ArrayBuffer.prototype as { transfer?: (this: ArrayBuffer) => ArrayBuffer }).transfer;
+/** The same method from another realm (node:vm), which no wrapper in this realm sees. */
+const REALM_TRANSFER = runInNewContext('ArrayBuffer.prototype.transfer') as ((this: ArrayBuffer) => ArrayBuffer) | undefined;
 
 /** Detaches a buffer (its memory moves to a clone that is dropped at once). */
 export function detach(rng: Rng, buffer: ArrayBufferLike): void {
   if (NO_DETACH.has(buffer)) return;
   const transfer = (buffer as { transfer?: () => ArrayBuffer }).transfer;
-  const how = rng.int(3);
-  if (TRACE) process.stderr.write(`[fuzz]   detach ${describeValue(buffer)} with ${['buffer.transfer()', 'ArrayBuffer.prototype.transfer taken before the package loaded', 'structuredClone(buffer, { transfer })'][how]}\n`);
+  const how = rng.int(4);
+  if (TRACE) {
+    const ways = ['buffer.transfer()', 'ArrayBuffer.prototype.transfer taken before the package loaded', 'structuredClone(buffer, { transfer })', "another realm's ArrayBuffer.prototype.transfer (node:vm)"];
+    process.stderr.write(`[fuzz]   detach ${describeValue(buffer)} with ${ways[how]}\n`);
+  }
+  if (how === 3 && typeof REALM_TRANSFER === 'function') {
+    REALM_TRANSFER.call(buffer as ArrayBuffer);
+    return;
+  }
   if (how === 0 && typeof transfer === 'function') {
     transfer.call(buffer); // the method as the prototype has it now
     return;
