@@ -520,7 +520,7 @@ function mapOption(c: Ctx, holder: LoaderHolder): unknown {
   };
 }
 
-function loaderOptions(c: Ctx, n: number, holder: LoaderHolder): unknown {
+function loaderOptions(c: Ctx, n: number, holder: LoaderHolder, maxBatch = Infinity): unknown {
   const rng = c.rng;
   const batchSize = rng.chance(0.85)
     ? rng.pick([1, 2, 3, 4, 7, 8, 16, 32, 64, 100, 1024, n, n, Math.max(1, n - 1), n + 1, 2 * n, rng.range(1, Math.max(1, n))])
@@ -548,6 +548,8 @@ function loaderOptions(c: Ctx, n: number, holder: LoaderHolder): unknown {
   const pf = typeof o.prefetch === 'number' && o.prefetch >= 0 && o.prefetch <= 1024 ? Math.max(1, o.prefetch) : 2;
   if (Math.min(bs, n) * 256 * pf > MEMORY_LIMIT) o.prefetch = rng.pick([0, 1, 2]);
   if (n >= 2 ** 20 && Math.min(bs, n) > 2 ** 18) o.batchSize = rng.pick([1, 64, 4096, 2 ** 18]);
+  // Record sources build each batch in JavaScript, one get() a record.
+  if (typeof o.batchSize === 'number' && o.batchSize > maxBatch) o.batchSize = rng.pick([1, 3, 64, maxBatch]);
   return o;
 }
 
@@ -556,7 +558,7 @@ async function loaderSequence(c: Ctx, source: unknown, n: number, holderIn?: Loa
   const { DataLoader } = c.pkg;
   const rng = c.rng;
   const holder = holderIn ?? { loader: undefined, depth: 0 };
-  const opts = loaderOptions(c, n, holder);
+  const opts = loaderOptions(c, n, holder, holderIn === undefined ? Infinity : 4096);
   const loader = c.call('DataLoader.constructor', () => new DataLoader(source as never, opts as never), [source, opts]) as AnyLoader | undefined;
   if (loader === undefined) return;
   holder.loader = loader;
@@ -1013,7 +1015,7 @@ async function scNativeMisc(c: Ctx): Promise<void> {
   const rng = c.rng;
   const words = (): unknown => (rng.chance(0.8) ? typedArray(c, { ctor: rng.chance(0.8) ? Uint32Array as never : undefined, length: rng.pick([2, 2, 2, 0, 1, 3]) }).value : anyValue(c));
   for (let k = rng.range(1, 5); k > 0; k--) {
-    switch (rng.int(14)) {
+    switch (rng.int(16)) {
       case 0: c.call('native.threefry2x32', () => N.threefry2x32!(words(), words())); break;
       case 1: c.call('native.keyFromSeed', () => N.keyFromSeed!(rng.chance(0.6) ? rng.pick(BIGINTS) : anyValue(c))); break;
       case 2: c.call('native.split', () => N.split!(words(), intArg(c, 1, 2 ** 29, 8))); break;
@@ -1051,16 +1053,20 @@ async function scNativeMisc(c: Ctx): Promise<void> {
       case 11: {
         // The data is read on a libuv thread after the call returns: mutate it meanwhile.
         const made = typedArray(c, { ctor: rng.chance(0.9) ? Uint8Array as never : undefined, length: rng.pick([0, 1, 100, 65536, rng.range(1, 4 * 2 ** 20)]) });
-        const dir = writablePath(c, rng.chance(0.85) ? c.env.tmp : rng.chance(0.5) ? oddPath(c) : anyValue(c));
+        const store = storeDir(c);
+        const dir = writablePath(c, rng.chance(0.85) ? store : rng.chance(0.5) ? oddPath(c) : anyValue(c));
         const name = rng.chance(0.85) ? `w${rng.int(5)}` : rng.pick<unknown>(['', '.', '..', 'a/b', 'x\u0000y', anyValue(c)]);
         const temp = rng.chance(0.85) ? `w${rng.int(5)}.tmp` : rng.pick<unknown>(['', '..', 'a/b', anyValue(c)]);
-        const p = c.start('native.writeFileDurable', () => N.writeFileDurable!(dir, name, temp, made.value) as Promise<unknown>);
+        const args: unknown[] = [dir, name, temp, made.value];
+        if (rng.chance(0.5)) args.push(pruneList(c));
+        const p = c.start('native.writeFileDurable', () => N.writeFileDurable!(...args) as Promise<unknown>, args);
         if (rng.chance(0.5)) {
           c.hazard(1);
           c.harness(() => detach(rng, made.buffer));
           c.gc();
         }
         if (rng.chance(0.7)) await p;
+        checkVictim(c, 'native.writeFileDurable');
         break;
       }
       case 12: {
@@ -1069,10 +1075,50 @@ async function scNativeMisc(c: Ctx): Promise<void> {
         if (rng.chance(0.7)) await p;
         break;
       }
+      case 13: {
+        // madvise on the caller's memory, of any kind.
+        const view = rng.chance(0.85) ? typedArray(c, { maxLength: rng.pick([16, 4096, 2 ** 20]) }).value : anyValue(c);
+        const collapse = rng.chance(0.9) ? rng.chance(0.5) : anyValue(c);
+        if (typeof N.adviseHugePages === 'function') callWith(c, 'native.adviseHugePages', N.adviseHugePages, [view, collapse]);
+        break;
+      }
+      case 14:
+        c.call('native.infoLayout', () => JSON.stringify([(N as unknown as Record<string, unknown>).infoLayout, (N as unknown as Record<string, unknown>).limits]));
+        break;
       default:
         c.call('native.hugePageBuffer', () => N.hugePageBuffer!(intArg(c, 0, 2 ** 53 - 1, 1)));
     }
     c.hazard();
+  }
+}
+
+/** A store directory inside the case's directory, with a file next to it that no call may delete. */
+function storeDir(c: Ctx): string {
+  const dir = `${c.env.tmp}/store`;
+  if (!existsSync(dir)) {
+    mkdirSync(dir);
+    writeFileSync(`${c.env.tmp}/victim`, 'outside the store');
+  }
+  return dir;
+}
+
+/** A list of names to prune: step files, odd names, and one that escapes the directory (to ../victim, in the case's directory). */
+function pruneList(c: Ctx): unknown {
+  const rng = c.rng;
+  if (rng.chance(0.1)) return anyValue(c);
+  const names: unknown[] = [];
+  for (let i = rng.size(6); i > 0; i--) {
+    names.push(rng.chance(0.6) ? rng.pick([`w${rng.int(5)}`, `step_${rng.int(5)}.msgpack`, `w${rng.int(5)}.tmp`]) : rng.pick<unknown>(['', '.', '..', 'a/b', 'x\u0000y', '../victim', 'victim', 'x'.repeat(300), 7, null, {}]));
+  }
+  if (rng.chance(0.05)) names.length = 100000; // holes
+  return names;
+}
+
+/** A name list that escaped the store directory must not have deleted ../victim. */
+function checkVictim(c: Ctx, name: string): void {
+  if (existsSync(`${c.env.tmp}/store`) && !existsSync(`${c.env.tmp}/victim`)) {
+    c.classify(name, new Error(`deleted a file outside its directory (${c.env.tmp}/victim)`));
+    writeFileSync(`${c.env.tmp}/victim`, 'outside the store');
   }
 }
 
@@ -1194,7 +1240,12 @@ async function scCheckpoint(c: Ctx): Promise<void> {
   mkdirSync(dir);
   if (rng.chance(0.5)) garbageStepFiles(c, dir);
   const dirArg = writablePath(c, rng.chance(0.9) ? dir : rng.chance(0.5) ? oddPath(c) : anyValue(c));
-  const optsArg = rng.chance(0.7) ? (rng.chance(0.5) ? undefined : { keep: rng.pick([1, 2, 3]), keepEvery: rng.pick([undefined, 2, 5]) }) : anyValue(c);
+  let optsArg: unknown = rng.chance(0.7) ? (rng.chance(0.5) ? undefined : { keep: rng.pick([1, 2, 3]), keepEvery: rng.pick([undefined, 2, 5]) }) : anyValue(c);
+  if (rng.chance(0.25) && storeClass(c) !== undefined) {
+    // A store of its own: a misbehaving one, or a real one for this or another directory.
+    const Store = storeClass(c)!;
+    optsArg = { keep: rng.pick([undefined, 1, 2]), store: rng.chance(0.6) ? customStore(c, dir) : new Store(rng.chance(0.5) ? dir : storeDir(c)) };
+  }
   const ck = c.call('PipelineCheckpoint.constructor', () => new PipelineCheckpoint(dirArg as string, optsArg as never));
   if (ck === undefined) return;
   if (rng.chance(0.8)) c.cleanups.push(() => ck.close());
@@ -1264,6 +1315,109 @@ function scStateCodec(c: Ctx): Promise<void> | void {
       return c.callAsync('inspectDirectory', () => inspectDirectory(dir)).then(() => undefined);
     }
   }
+}
+
+// ---------------------------------------------------------------- step stores
+
+type AnyStore = Record<string, (...a: unknown[]) => unknown>;
+
+function storeClass(c: Ctx): (new (dir: unknown) => AnyStore) | undefined {
+  const Store = (c.pkg as unknown as Record<string, unknown>)['PosixStepStore'];
+  return typeof Store === 'function' ? (Store as new (dir: unknown) => AnyStore) : undefined;
+}
+
+const STORE_METHODS = ['create', 'list', 'read', 'put', 'remove', 'setAside', 'syncDirectory', 'lock'];
+
+/** A StepStore that misbehaves now and then (throws, rejects, answers nonsense), else forwards to a real one. */
+function customStore(c: Ctx, dir: string): unknown {
+  const Store = storeClass(c);
+  const real = Store === undefined ? undefined : new Store(dir);
+  const sub = c.rng.fork();
+  const nonsense = (): unknown => {
+    switch (sub.int(6)) {
+      case 0: return [1, null, 'step_1.msgpack', 'step_x.msgpack', {}];
+      case 1: return { bytes: sub.chance(0.5) ? new Uint8Array(sub.size(64)) : 'bytes', size: sub.pick([NaN, -1, 2 ** 53]), mtimeMs: 'x' };
+      case 2: return { release: sub.chance(0.5) ? 5 : () => { throw new FuzzTrap('release'); } };
+      case 3: return [{ name: 7, reason: null }];
+      case 4: return null;
+      default: return undefined;
+    }
+  };
+  const store: Record<string, unknown> = {};
+  for (const method of STORE_METHODS) {
+    store[method] = (...args: unknown[]): unknown => {
+      const r = sub.int(12);
+      if (r === 0) throw new FuzzTrap(`store.${method}`);
+      if (r === 1) return Promise.reject(new FuzzTrap(`store.${method} rejects`));
+      if (r === 2) return Promise.resolve(nonsense());
+      if (r === 3) return nonsense();
+      if (real === undefined) return undefined;
+      return real[method]!(...args);
+    };
+  }
+  return sub.chance(0.05) ? trickyObject(c) : store;
+}
+
+async function scStepStore(c: Ctx): Promise<void> {
+  const Store = storeClass(c);
+  if (Store === undefined) return;
+  const rng = c.rng;
+  const dir = storeDir(c);
+  const dirArg = writablePath(c, rng.chance(0.85) ? dir : rng.chance(0.5) ? oddPath(c) : anyValue(c));
+  const store = c.call('PosixStepStore.constructor', () => new Store(dirArg), [dirArg]);
+  if (store === undefined) return;
+  // Names stay inside the store (remove and setAside act on whatever path a name makes).
+  const inside = (v: unknown): unknown => (typeof v === 'string' && (v.includes('..') || v.startsWith('/')) ? 'dotdot' : v);
+  const name = (): unknown => (rng.chance(0.7) ? `step_${rng.int(5)}.msgpack` : inside(rng.pick<unknown>(['', '.', 'a/b', 'x\u0000y', 'x'.repeat(300), '.resumable-pipeline.lock', 7, anyValue(c)])));
+  const locks: unknown[] = [];
+  for (let k = rng.range(1, 8); k > 0; k--) {
+    let p: Promise<unknown> | undefined;
+    switch (rng.int(10)) {
+      case 0: c.call('PosixStepStore.create', () => store.create!()); break;
+      case 1: p = c.start('PosixStepStore.list', async () => store.list!()); break;
+      case 2: {
+        const n = rng.chance(0.1) ? '../victim' : name();
+        p = c.start('PosixStepStore.read', async () => store.read!(n), [n]);
+        break;
+      }
+      case 3:
+      case 4: {
+        const made = typedArray(c, { ctor: rng.chance(0.9) ? Uint8Array as never : undefined, length: rng.pick([0, 1, 100, 65536, rng.range(1, 2 ** 20)]) });
+        const args = [name(), made.value, ...(rng.chance(0.5) ? [pruneList(c)] : [])];
+        p = c.start('PosixStepStore.put', async () => store.put!(...args), args);
+        if (rng.chance(0.5)) {
+          c.hazard(1);
+          c.harness(() => detach(rng, made.buffer));
+          c.gc();
+        }
+        break;
+      }
+      case 5: {
+        const n = name();
+        p = c.start('PosixStepStore.remove', async () => store.remove!(n), [n]);
+        break;
+      }
+      case 6: {
+        const args = [name(), name()];
+        p = c.start('PosixStepStore.setAside', async () => store.setAside!(...args), args);
+        break;
+      }
+      case 7: p = c.start('PosixStepStore.syncDirectory', async () => store.syncDirectory!()); break;
+      case 8: p = c.start('PosixStepStore.lock', async () => store.lock!()).then((l) => { locks.push(l); }); break;
+      default: {
+        const lock = locks.length > 0 ? locks.pop() : undefined;
+        const release = (lock as { release?: () => void } | null | undefined)?.release;
+        if (typeof release === 'function') {
+          c.call('PosixStepStore lock.release', () => release.call(lock));
+          if (rng.chance(0.3)) c.call('PosixStepStore lock.release', () => release.call(lock)); // twice
+        }
+      }
+    }
+    if (p !== undefined && rng.chance(0.7)) await p;
+  }
+  await Promise.all(c.pending.splice(0));
+  checkVictim(c, 'PosixStepStore.put');
+  for (const lock of locks) c.harness(() => (lock as { release(): void }).release());
 }
 
 // ---------------------------------------------------------------- CheckpointableIterator
@@ -1403,12 +1557,17 @@ async function scWorker(c: Ctx): Promise<void> {
 
 function scErrors(c: Ctx): void {
   const p = c.pkg as unknown as Record<string, new (...a: unknown[]) => Error>;
-  for (const name of ['ResumablePipelineError', 'CheckpointCorruptError', 'CheckpointLockedError', 'CheckpointExistsError', 'CheckpointWriteError', 'CheckpointClosedError', 'CheckpointNotFoundError', 'IncompatibleStateError']) {
-    if (!c.rng.chance(0.4)) continue;
+  for (const name of ['ResumablePipelineError', 'CheckpointCorruptError', 'CheckpointLockedError', 'CheckpointExistsError', 'CheckpointWriteError', 'CheckpointClosedError', 'CheckpointNotFoundError', 'IncompatibleStateError', 'SourceOpenError']) {
+    if (!c.rng.chance(0.4) || typeof p[name] !== 'function') continue;
     const e = c.call(name, () => new p[name]!(anyValue(c), anyValue(c), anyValue(c)));
     c.call(`${name}.message`, () => `${String(e?.message)} ${String((e as { code?: unknown } | undefined)?.code)} ${String(e)}`);
   }
   c.call('FORMAT_NAME', () => String(c.pkg.FORMAT_NAME) + String(c.pkg.FORMAT_VERSION));
+  const withCode = (c.pkg as unknown as Record<string, unknown>)['withCode'];
+  if (typeof withCode === 'function') {
+    const args = [c.rng.chance(0.7) ? new Error('x') : anyValue(c), c.rng.chance(0.7) ? 'RP_X' : anyValue(c)];
+    callWith(c, 'withCode', withCode as (...a: unknown[]) => unknown, args);
+  }
 }
 
 // ---------------------------------------------------------------- the table
@@ -1429,6 +1588,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ['CheckpointableIterator', 3, scIterator],
   ['errors', 1, scErrors],
   ['worker threads', 1, scWorker],
+  ['PosixStepStore', 3, scStepStore],
 ];
 
 /** The scenario a seed runs (the first draw of its generator). */

@@ -90,6 +90,8 @@ export class Ctx {
   readonly cleanups: Array<() => unknown> = [];
   private readonly hazards: Hazard[] = [];
   private fileCounter = 0;
+  private hazardsFired = 0;
+  private gcs = 0;
 
   constructor(seed: number, env: FuzzEnv) {
     caseStart = Date.now();
@@ -191,6 +193,7 @@ export class Ctx {
   /** With probability p, fires one registered hazard (and maybe collects garbage). */
   hazard(p = 0.15): void {
     if (this.hazards.length === 0 || !this.rng.chance(p)) return;
+    if (++this.hazardsFired > 100) return; // callbacks may fire them per record: keep cases short
     const h = this.rng.pick(this.hazards);
     if (TRACE) process.stderr.write(`[fuzz] hazard: ${h.name}\n`);
     this.harness(h.run);
@@ -198,6 +201,7 @@ export class Ctx {
   }
 
   gc(): void {
+    if (++this.gcs > 40) return; // a full collection costs milliseconds
     if (TRACE) process.stderr.write('[fuzz] gc\n');
     this.env.gc();
   }
