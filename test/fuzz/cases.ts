@@ -1058,7 +1058,21 @@ async function scNativeMisc(c: Ctx): Promise<void> {
         const name = rng.chance(0.85) ? `w${rng.int(5)}` : rng.pick<unknown>(['', '.', '..', 'a/b', 'x\u0000y', anyValue(c)]);
         const temp = rng.chance(0.85) ? `w${rng.int(5)}.tmp` : rng.pick<unknown>(['', '..', 'a/b', anyValue(c)]);
         const args: unknown[] = [dir, name, temp, made.value];
-        if (rng.chance(0.5)) args.push(pruneList(c));
+        if (rng.chance(0.15)) {
+          // The prune list is read after the data: its getter detaches the data (and frees it) in between.
+          const prune: unknown[] = ['w9'];
+          Object.defineProperty(prune, 0, {
+            get: () => {
+              c.note('prune[0] getter: detach the data');
+              c.harness(() => detach(rng, made.buffer));
+              c.gc();
+              return 'w9';
+            },
+          });
+          args.push(prune);
+        } else if (rng.chance(0.5)) {
+          args.push(pruneList(c));
+        }
         const p = c.start('native.writeFileDurable', () => N.writeFileDurable!(...args) as Promise<unknown>, args);
         if (rng.chance(0.5)) {
           c.hazard(1);

@@ -237,7 +237,20 @@ class Runner {
       else if (inProgress !== undefined && now - caseStart > this.timeout) kill('case');
       else if (done && now - doneAt > this.timeout) kill('exit');
     }, 100);
-    return new Promise((resolve) => {
+    return new Promise((resolveOnce) => {
+      let settled = false;
+      const resolve = (outcome: ChildOutcome): void => {
+        if (!settled) resolveOnce(outcome);
+        settled = true;
+      };
+      // The process could not be started at all (no 'close' may follow).
+      child.on('error', (err) => {
+        if (child.pid !== undefined) return; // a started child: its 'close' reports it
+        clearInterval(timer);
+        this.children.delete(child);
+        rmSync(tmp, { recursive: true, force: true });
+        resolve({ results, inProgress: undefined, notStarted: seeds, status: 'infra', detail: `could not start ${process.execPath}: ${err.message}` });
+      });
       child.on('close', (code, signal) => {
         clearInterval(timer);
         this.children.delete(child);
