@@ -26,9 +26,6 @@ class IoWorker : public Napi::AsyncWorker {
         deferred_(Napi::Promise::Deferred::New(env)),
         job_(std::move(job)) {}
 
-  // Keeps a buffer alive (and where it is) until the work is done.
-  void Hold(const Napi::Uint8Array& data) { held_ = Napi::Persistent(data); }
-
   Napi::Promise Promise() const { return deferred_.Promise(); }
 
  protected:
@@ -75,7 +72,6 @@ class IoWorker : public Napi::AsyncWorker {
  private:
   Napi::Promise::Deferred deferred_;
   std::function<std::vector<rp::RemoveFailure>()> job_;
-  Napi::Reference<Napi::Uint8Array> held_;
   std::vector<rp::RemoveFailure> failed_;  // written by Execute, read by OnOK after it
   int errno_ = 0;
   const char* code_ = kNativeError;
@@ -111,9 +107,6 @@ Napi::Value WriteFileDurable(const Napi::CallbackInfo& info) {
   std::string dir = DirArg(info, 0, "dir");
   std::string name = NameArg(info, 1, "name");
   std::string temp = NameArg(info, 2, "tempName");
-  Napi::Uint8Array data = Uint8ArrayArg(info, 3, "data");
-  const uint8_t* bytes = Bytes(data);
-  const size_t len = data.ByteLength();
   std::vector<std::string> prune;
   if (!info[4].IsUndefined()) {
     if (!info[4].IsArray()) ThrowType(info.Env(), "prune must be an array of file names, got " + Describe(info[4]));
@@ -122,11 +115,15 @@ Napi::Value WriteFileDurable(const Napi::CallbackInfo& info) {
       prune.push_back(NameValue(info.Env(), names.Get(i), "prune[" + std::to_string(i) + "]"));
     }
   }
-  auto* worker = new IoWorker(info.Env(), [dir, name, temp, bytes, len, prune = std::move(prune)] {
-    rp::write_file_durable(dir, name, temp, bytes, len);
+  // Read last (the prune names can run JavaScript) and copied: the write runs
+  // on a worker thread while JavaScript goes on, and could detach the
+  // caller's buffer meanwhile. A step file is small next to its fsync.
+  Napi::Uint8Array data = Uint8ArrayArg(info, 3, "data");
+  std::vector<uint8_t> bytes(Bytes(data), Bytes(data) + data.ByteLength());
+  auto* worker = new IoWorker(info.Env(), [dir, name, temp, bytes = std::move(bytes), prune = std::move(prune)] {
+    rp::write_file_durable(dir, name, temp, bytes.data(), bytes.size());
     return rp::remove_files(dir, prune);
   });
-  worker->Hold(data);
   worker->Queue();
   return worker->Promise();
 }
