@@ -47,6 +47,8 @@ function parse(argv: string[]): FuzzOptions {
 }
 
 async function main(): Promise<void> {
+  // Exit through 'exit' handlers, which kill the child processes still running.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => process.exit(130));
   const opts = parse(process.argv.slice(2));
   const warning = distWarning(opts.root ?? `${__dirname}/..`);
   if (warning !== undefined) console.warn(`fuzz: warning: ${warning}`);

@@ -5,6 +5,7 @@
 // running when the process died or stopped answering.
 import { mkdirSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { runCase } from './cases.js';
 import { type CaseResult, classifyError, type FuzzEnv, MARK, type Package, type RawBinding } from './context.js';
 
@@ -12,7 +13,22 @@ function send(message: object): void {
   writeSync(1, `${MARK}${JSON.stringify(message)}\n`);
 }
 
+/**
+ * Ends this process once the runner that started it is gone (killed by a test
+ * timeout, a closed pipe): a thread of its own, so it works even while a case
+ * spins the main thread.
+ */
+function watchParent(): void {
+  const code = `
+    const { workerData } = require('node:worker_threads');
+    setInterval(() => { if (process.ppid !== workerData) process.kill(process.pid, 'SIGKILL'); }, 500);
+  `;
+  const watchdog = new Worker(code, { eval: true, workerData: process.ppid });
+  watchdog.unref();
+}
+
 async function main(): Promise<void> {
+  watchParent();
   const root = process.env['RP_FUZZ_ROOT'] ?? process.cwd();
   const tmpRoot = process.env['RP_FUZZ_TMP'] ?? '/tmp';
   const seeds = (process.argv[2] ?? '').split(',').filter((s) => s !== '').map(Number);

@@ -150,7 +150,14 @@ class Runner {
   readonly infra: string[] = [];
   stopped = false;
 
+  /** Kills the children if this process exits first (Ctrl-C, a closed pipe, a test timeout). */
+  private readonly onExit = (): void => {
+    for (const child of this.children) child.kill('SIGKILL');
+    rmSync(this.work, { recursive: true, force: true });
+  };
+
   constructor(private readonly opts: FuzzOptions) {
+    process.on('exit', this.onExit);
     this.root = opts.root ?? join(FUZZ_DIR, '..', '..');
     this.work = mkdtempSync(join(scratchDir(), 'rp-fuzz-'));
     this.childJs = transpile(join(this.work, 'js'));
@@ -160,6 +167,7 @@ class Runner {
   }
 
   dispose(): void {
+    process.off('exit', this.onExit);
     for (const child of this.children) child.kill('SIGKILL');
     rmSync(this.work, { recursive: true, force: true });
   }
