@@ -293,7 +293,8 @@ export function describeValue(value: unknown, depth = 0): string {
     if (value === null) return 'null';
     if (types.isProxy(value)) return 'Proxy';
     if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
-      const own = Object.getOwnPropertyNames(value).filter((k) => !/^\d+$/.test(k));
+      // (Not getOwnPropertyNames: it lists every element of a large array.)
+      const own = ['buffer', 'length', 'byteLength', 'byteOffset', 'constructor'].filter((k) => Object.prototype.hasOwnProperty.call(value, k));
       const tag = String(typedTag.call(value));
       const cls = (Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null)?.constructor?.name;
       return `${tag}${cls !== tag ? ` (subclass ${cls})` : ''}[length ${typedLength.call(value)}, at byte ${typedOffset.call(value)} of ${describeBuffer(typedBuffer.call(value) as ArrayBufferLike)}]${own.length > 0 ? ` own ${own.join(',')}` : ''}`;
