@@ -325,7 +325,8 @@ const REALM_TRANSFER = runInNewContext('ArrayBuffer.prototype.transfer') as ((th
 
 /** Detaches a buffer (its memory moves to a clone that is dropped at once). */
 export function detach(rng: Rng, buffer: ArrayBufferLike): void {
-  if (NO_DETACH.has(buffer)) return;
+  // A pinned buffer is copied instead: keep that copy (and the case) short.
+  if (NO_DETACH.has(buffer) || buffer.byteLength > 32 * 2 ** 20) return;
   const transfer = (buffer as { transfer?: () => ArrayBuffer }).transfer;
   const how = rng.int(4);
   if (TRACE) {
