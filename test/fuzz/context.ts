@@ -325,10 +325,11 @@ const REALM_TRANSFER = runInNewContext('ArrayBuffer.prototype.transfer') as ((th
 
 /** Detaches a buffer (its memory moves to a clone that is dropped at once). */
 export function detach(rng: Rng, buffer: ArrayBufferLike): void {
-  // A pinned buffer is copied instead: keep that copy (and the case) short.
-  if (NO_DETACH.has(buffer) || buffer.byteLength > 32 * 2 ** 20) return;
+  if (NO_DETACH.has(buffer)) return;
   const transfer = (buffer as { transfer?: () => ArrayBuffer }).transfer;
   const how = rng.int(4);
+  // A pinned buffer is copied instead: keep that copy (and the case) short.
+  if (buffer.byteLength > 32 * 2 ** 20) return;
   if (TRACE) {
     const ways = ['buffer.transfer()', 'ArrayBuffer.prototype.transfer taken before the package loaded', 'structuredClone(buffer, { transfer })', "another realm's ArrayBuffer.prototype.transfer (node:vm)"];
     process.stderr.write(`[fuzz]   detach ${describeValue(buffer)} with ${ways[how]}\n`);
