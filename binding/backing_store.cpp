@@ -9,7 +9,22 @@ namespace {
 struct Getters {
   Napi::FunctionReference resizable;  // ArrayBuffer.prototype.resizable's getter
   Napi::FunctionReference growable;   // SharedArrayBuffer.prototype.growable's getter
+  Napi::FunctionReference untransferable;  // worker_threads.markAsUntransferable
 };
+
+// worker_threads.markAsUntransferable, through process.getBuiltinModule
+// (Node >= 20.16); empty where that is missing.
+Napi::FunctionReference MarkFunction(Napi::Env env) {
+  Napi::Value process = env.Global().Get("process");
+  if (!process.IsObject()) return Napi::FunctionReference();
+  Napi::Value get = process.As<Napi::Object>().Get("getBuiltinModule");
+  if (!get.IsFunction()) return Napi::FunctionReference();
+  Napi::Value wt = get.As<Napi::Function>().Call(process, {Napi::String::New(env, "node:worker_threads")});
+  if (!wt.IsObject()) return Napi::FunctionReference();
+  Napi::Value mark = wt.As<Napi::Object>().Get("markAsUntransferable");
+  if (!mark.IsFunction()) return Napi::FunctionReference();
+  return Napi::Persistent(mark.As<Napi::Function>());
+}
 
 Napi::FunctionReference GetterOf(Napi::Env env, const char* ctor, const char* property) {
   Napi::Object global = env.Global();
@@ -29,7 +44,7 @@ Napi::FunctionReference GetterOf(Napi::Env env, const char* ctor, const char* pr
 
 void InitBackingStore(Napi::Env env) {
   auto* getters = new Getters{GetterOf(env, "ArrayBuffer", "resizable"),
-                              GetterOf(env, "SharedArrayBuffer", "growable")};
+                              GetterOf(env, "SharedArrayBuffer", "growable"), MarkFunction(env)};
   env.SetInstanceData<Getters>(getters);
 }
 
@@ -40,6 +55,14 @@ bool IsResizable(Napi::Env env, napi_value buffer) {
   const Napi::FunctionReference& getter = is_arraybuffer ? g->resizable : g->growable;
   if (getter.IsEmpty()) return false;
   return getter.Call(Napi::Value(env, buffer), {}).ToBoolean().Value();
+}
+
+void MarkUntransferable(Napi::Env env, napi_value buffer) {
+  Getters* g = env.GetInstanceData<Getters>();
+  bool is_arraybuffer = false;
+  NAPI_THROW_IF_FAILED_VOID(env, napi_is_arraybuffer(env, buffer, &is_arraybuffer));
+  if (!is_arraybuffer || g->untransferable.IsEmpty()) return;
+  g->untransferable.Call({Napi::Value(env, buffer)});
 }
 
 }  // namespace rpb

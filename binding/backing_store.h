@@ -14,4 +14,9 @@ void InitBackingStore(Napi::Env env);
 // returns it) is resizable or growable.
 bool IsResizable(Napi::Env env, napi_value buffer);
 
+// Marks an ArrayBuffer untransferable (worker_threads.markAsUntransferable),
+// so postMessage and structuredClone copy it instead of detaching it. Sources
+// a thread reads are marked here, whoever builds the queue.
+void MarkUntransferable(Napi::Env env, napi_value buffer);
+
 }  // namespace rpb

@@ -4,8 +4,11 @@
 // queue is built.
 #include "external_memory.h"
 
+#include "args.h"
+
 #include <map>
 #include <mutex>
+#include <string>
 
 namespace rpb {
 namespace {
@@ -42,6 +45,10 @@ void Finalize(napi_env /*env*/, void* /*data*/, void* hint) {
 
 Napi::ArrayBuffer NewExternalArrayBuffer(Napi::Env env, uint8_t* data, size_t bytes,
                                          MemoryShare owner) {
+  if (bytes > kMaxExternalBytes) {  // Node refuses these; the owner frees the memory here
+    ThrowRange(env, "an external ArrayBuffer holds at most 4 GiB, asked for " +
+                        std::to_string(bytes) + " bytes");
+  }
   const auto begin = reinterpret_cast<uintptr_t>(data);
   auto* hint = new Hint{begin, owner};
   {
@@ -52,10 +59,11 @@ Napi::ArrayBuffer NewExternalArrayBuffer(Napi::Env env, uint8_t* data, size_t by
   napi_value result = nullptr;
   const napi_status status =
       napi_create_external_arraybuffer(env, data, bytes, Finalize, hint, &result);
-  if (status != napi_ok) {
-    Finalize(env, data, hint);
-    NAPI_THROW_IF_FAILED(env, status, Napi::ArrayBuffer());
-  }
+  // Refused before anything was made (a runtime without external buffers):
+  // ours to free. Any other failure happened inside Node's Buffer code, which
+  // has already run the finalizer (calling it again would free twice).
+  if (status == napi_no_external_buffers_allowed) Finalize(env, data, hint);
+  NAPI_THROW_IF_FAILED(env, status, Napi::ArrayBuffer());
   return Napi::ArrayBuffer(env, result);
 }
 

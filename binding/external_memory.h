@@ -18,8 +18,11 @@ namespace rpb {
 // Owns a region: destroying the last copy frees it.
 using MemoryShare = std::shared_ptr<void>;
 
+// Node's largest external ArrayBuffer (its Buffer limit on Node 20).
+constexpr size_t kMaxExternalBytes = size_t{1} << 32;
+
 // An external ArrayBuffer over [data, data + bytes), which `owner` frees. On
-// failure the owner's share is dropped (and the region freed) before the
+// failure (RangeError over kMaxExternalBytes) the region is freed before the
 // exception propagates.
 Napi::ArrayBuffer NewExternalArrayBuffer(Napi::Env env, uint8_t* data, size_t bytes,
                                          MemoryShare owner);

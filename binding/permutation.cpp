@@ -53,7 +53,8 @@ Napi::Value Materialize(const Napi::CallbackInfo& info) {
       ThrowRange(env, "out must have n = " + std::to_string(n) + " elements, has " +
                           std::to_string(out.ElementLength()));
     }
-  } else if (n * sizeof(uint32_t) >= rp::kHugePageBytes) {
+  } else if (n * sizeof(uint32_t) >= rp::kHugePageBytes &&
+             n * sizeof(uint32_t) <= kMaxExternalBytes) {
     const size_t bytes = n * sizeof(uint32_t);
     void* data = rp::allocate_huge_pages(bytes);
     MemoryShare owner(data, [bytes](void* p) { rp::free_huge_pages(p, bytes); });

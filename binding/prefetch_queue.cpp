@@ -156,6 +156,7 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
         }
         col.data = Bytes(ta);
         col.rows = ta.ByteLength() / rb;
+        MarkUntransferable(env, ab);  // the thread reads it between calls
         buffers_.push_back(Napi::Persistent(ab));
         // Memory of our own external buffers: hold a share, since Node may
         // free the buffer at exit before the cleanup hook stops the thread.

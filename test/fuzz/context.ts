@@ -323,6 +323,9 @@ const EARLY_TRANSFER = (ArrayBuffer.prototype as { transfer?: (this: ArrayBuffer
 /** The same method from another realm (node:vm), which no wrapper in this realm sees. */
 const REALM_TRANSFER = runInNewContext('ArrayBuffer.prototype.transfer') as ((this: ArrayBuffer) => ArrayBuffer) | undefined;
 
+/** RP_FUZZ_UNPINNABLE=1: also detach through transfer() references the package cannot guard. */
+const UNPINNABLE = process.env['RP_FUZZ_UNPINNABLE'] === '1';
+
 /** Detaches a buffer (its memory moves to a clone that is dropped at once). */
 export function detach(rng: Rng, buffer: ArrayBufferLike): void {
   if (NO_DETACH.has(buffer)) return;
@@ -333,6 +336,12 @@ export function detach(rng: Rng, buffer: ArrayBufferLike): void {
   if (TRACE) {
     const ways = ['buffer.transfer()', 'ArrayBuffer.prototype.transfer taken before the package loaded', 'structuredClone(buffer, { transfer })', "another realm's ArrayBuffer.prototype.transfer (node:vm)"];
     process.stderr.write(`[fuzz]   detach ${describeValue(buffer)} with ${ways[how]}\n`);
+  }
+  // Ways 1 and 3 get past any pin on Node < 26 (Node-API has no detach key):
+  // a documented limit (README, "Limits"), fuzzed only when asked for.
+  if ((how === 1 || how === 3) && !UNPINNABLE) {
+    structuredClone(buffer, { transfer: [buffer as ArrayBuffer] });
+    return;
   }
   if (how === 3 && typeof REALM_TRANSFER === 'function') {
     REALM_TRANSFER.call(buffer as ArrayBuffer);
