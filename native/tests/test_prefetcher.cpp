@@ -297,4 +297,13 @@ TEST(bursts_with_many_slots_keep_order) {
   }
 }
 
+TEST(effective_depth_bounds_memory_ahead) {
+  using P = rp::Prefetcher;
+  CHECK_EQ(P::effective_depth(0, 1 << 20), size_t{0});
+  CHECK_EQ(P::effective_depth(2, 64), P::kMinAheadBytes / 64);      // small: raised
+  CHECK_EQ(P::effective_depth(2, 1 << 20), size_t{2});              // ordinary: kept
+  CHECK_EQ(P::effective_depth(16, size_t{256} << 20), size_t{4});   // 1 GiB ahead at most
+  CHECK_EQ(P::effective_depth(16, size_t{4} << 30), size_t{1});     // never below 1
+}
+
 RP_TEST_MAIN()

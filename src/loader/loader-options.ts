@@ -22,7 +22,8 @@ export interface DataLoaderOptions<B = unknown, T = B> {
   /**
    * Batches assembled ahead on C++ threads (default 2; 0 assembles on demand).
    * Small batches are kept at least 64 KiB ahead, so the threads fill many per
-   * wake-up; with 0, batches of up to 64 KiB are assembled on the calling thread.
+   * wake-up, and large ones at most 1 GiB ahead; with 0, batches of up to
+   * 64 KiB are assembled on the calling thread.
    */
   prefetch?: number;
   /** Transforms each batch in JavaScript, with a key for reproducible randomness. */

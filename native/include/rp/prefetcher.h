@@ -86,10 +86,16 @@ class Prefetcher {
   // to match, never lowered): the producer then fills many per wake-up and the
   // consumer almost never waits, so no thread hand-off is paid per batch.
   static constexpr size_t kMinAheadBytes = size_t{64} << 10;
+  // Large batches are kept at most kMaxAheadBytes ahead (depth lowered to
+  // match, never below 1): sixteen 4 GiB batches in flight help nobody.
+  static constexpr size_t kMaxAheadBytes = size_t{1} << 30;
   static size_t effective_depth(size_t depth, size_t block_bytes) {
     if (depth == 0 || block_bytes == 0) return depth;
     const size_t want = (kMinAheadBytes + block_bytes - 1) / block_bytes;
-    return depth < want ? want : depth;
+    if (depth < want) return want;
+    const size_t most = kMaxAheadBytes / block_bytes;
+    if (depth > most) return most > 0 ? most : 1;
+    return depth;
   }
   // Batches up to this size are assembled inline when the depth is 0.
   static constexpr size_t kInlineBytes = size_t{64} << 10;
