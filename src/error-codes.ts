@@ -13,6 +13,14 @@ export const ErrorCodes = {
   STATE_INVALID: 'RP_STATE_INVALID',
   /** Bytes that are not one valid msgpack State document (decodeState): RangeError naming path and byte. */
   STATE_MALFORMED: 'RP_STATE_MALFORMED',
+  /** A loader used after close(). */
+  LOADER_CLOSED: 'RP_LOADER_CLOSED',
+  /** A loader called while a nextAsync() is pending. */
+  LOADER_BUSY: 'RP_LOADER_BUSY',
+  /** A resizable or growable buffer where a fixed one is needed. */
+  BUFFER_RESIZABLE: 'RP_BUFFER_RESIZABLE',
+  /** transfer() of a buffer a loader's threads use. */
+  BUFFER_PINNED: 'RP_BUFFER_PINNED',
   /** The native addon could not be found or loaded. */
   ADDON_UNAVAILABLE: 'RP_ADDON_UNAVAILABLE',
   /** This host cannot read or write step files (big-endian). */

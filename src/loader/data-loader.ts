@@ -17,7 +17,7 @@ import type { BatchOf, MapContext } from './batch.js';
 import { type DataLoaderOptions, type ResolvedOptions, resolveOptions } from './loader-options.js';
 import { type DataLoaderFingerprint, type DataLoaderState, LOADER_STATE_VERSION, parseLoaderState } from './loader-state.js';
 import { bufferOf, pinBuffer } from './pinned-buffers.js';
-import { argumentRangeError, argumentTypeError } from '../error-codes.js';
+import { argumentRangeError, argumentTypeError, ErrorCodes } from '../error-codes.js';
 
 /**
  * Small batches (the queue's slabBlocks) are copied into shared slabs of this
@@ -114,7 +114,7 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
   /** The next batch; waits (blocking) if the C++ threads have not finished it yet. */
   next(): IteratorResult<T, undefined> {
     if (this.asyncPending > 0) {
-      throw withCode(new Error('next() called while a nextAsync() is pending; use one kind of iteration at a time'), 'RP_LOADER_BUSY');
+      throw withCode(new Error('next() called while a nextAsync() is pending; use one kind of iteration at a time'), ErrorCodes.LOADER_BUSY);
     }
     return this.step();
   }
@@ -159,7 +159,7 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
    */
   setState(state: State): void {
     this.checkOpen();
-    if (this.asyncPending > 0) throw withCode(new Error('setState() called while a nextAsync() is pending'), 'RP_LOADER_BUSY');
+    if (this.asyncPending > 0) throw withCode(new Error('setState() called while a nextAsync() is pending'), ErrorCodes.LOADER_BUSY);
     const { epoch, position } = parseLoaderState(state, this.fingerprint);
     this.queue.reset(epoch, position);
     this.taken = undefined;
@@ -172,13 +172,13 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
    * garbage collected. Optional: batch memory is reused either way. The
    * batch's buffer is detached, so its views read as empty from then on.
    * Batches of 4 KiB or less share pooled slabs and are ignored. Throws a
-   * TypeError (RP_INVALID_ARGUMENT) for a batch this loader did not return or
-   * one already recycled.
+   * TypeError: RP_INVALID_ARGUMENT for a batch this loader did not return,
+   * RP_BUFFER_DETACHED for one already recycled (or detached).
    */
   recycle(batch: { readonly indices: Uint32Array }): void {
     const indices = (batch as { indices?: unknown } | null | undefined)?.indices;
     if (!(indices instanceof Uint32Array)) {
-      throw withCode(new TypeError('batch must be a batch returned by this DataLoader (it has no indices)'), 'RP_INVALID_ARGUMENT');
+      throw argumentTypeError('batch must be a batch returned by this DataLoader (it has no indices)');
     }
     this.checkOpen();
     if (this.slabBlocks) return; // small batches: nothing to gain
@@ -192,11 +192,11 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
     this.queue.close();
     const reject = this.rejectWait;
     this.rejectWait = undefined;
-    reject?.(withCode(new Error('the DataLoader was closed while a batch was awaited'), 'RP_LOADER_CLOSED'));
+    reject?.(withCode(new Error('the DataLoader was closed while a batch was awaited'), ErrorCodes.LOADER_CLOSED));
   }
 
   private checkOpen(): void {
-    if (this.closed) throw withCode(new Error('the DataLoader is closed'), 'RP_LOADER_CLOSED');
+    if (this.closed) throw withCode(new Error('the DataLoader is closed'), ErrorCodes.LOADER_CLOSED);
   }
 
   private whenReady(): Promise<void> | void {

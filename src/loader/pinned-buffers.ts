@@ -6,6 +6,7 @@
 // flag in Node 20) ignores that mark before Node 26, so it is guarded here,
 // for pinned buffers only. Pins are permanent, like markAsUntransferable.
 import { markAsUntransferable } from 'node:worker_threads';
+import { ErrorCodes } from '../error-codes.js';
 import { withCode } from '../errors.js';
 
 /** %TypedArray%.prototype.buffer's own getter: the real buffer, whatever a view's `buffer` property says. */
@@ -51,7 +52,7 @@ function guardTransfer(name: 'transfer' | 'transferToFixedLength'): void {
       if (pinned.has(this)) {
         throw withCode(
           new TypeError(`ArrayBuffer.prototype.${name}: this buffer is used by a DataLoader's C++ threads (a source, or recycled batch memory); it cannot be detached`),
-          'RP_BUFFER_PINNED',
+          ErrorCodes.BUFFER_PINNED,
         );
       }
       return original.apply(this, args);

@@ -17,7 +17,7 @@ import {
   maxRecords,
   rowLengthOf,
 } from './source.js';
-import { argumentRangeError, argumentTypeError } from '../error-codes.js';
+import { argumentRangeError, argumentTypeError, ErrorCodes } from '../error-codes.js';
 
 /** One column: its data, row-major, and its shape [records, ...rowShape]. */
 export interface ColumnSpec<T extends TypedArray = TypedArray> {
@@ -57,7 +57,7 @@ export class ArraySource<C extends Columns = Columns> extends ColumnSource<C> {
       if (dtype === undefined) throw argumentTypeError(`${where}.data must be a TypedArray, got ${describe(data)}`);
       const array = data as TypedArray;
       if (isResizable(array)) {
-        throw withCode(new TypeError(`${where}.data must not use a resizable or growable buffer`), 'RP_BUFFER_RESIZABLE');
+        throw withCode(new TypeError(`${where}.data must not use a resizable or growable buffer`), ErrorCodes.BUFFER_RESIZABLE);
       }
       const dims = checkShape(shape, `${where}.shape`);
       const n = dims[0]!;
