@@ -1,17 +1,12 @@
 // The two msgpack extension types of a step file's State (FORMAT.md §3):
 // ext 1 = TypedArray (dtype code byte, then the elements' little-endian bytes),
 // ext 2 = bigint (sign byte, then the magnitude big-endian, no leading zeros).
-import { TYPED_ARRAY_CLASSES, TYPED_ARRAY_KINDS, typedArrayKind, type TypedArray, type TypedArrayKind } from '../iterator/state.js';
+import { CLASS_BY_CODE, dtypeCodeOf, type TypedArray } from '../typed-arrays.js';
 import { codedError, ErrorCodes, malformedStateError } from '../error-codes.js';
 
 export const EXT_TYPED_ARRAY = 1;
 export const EXT_BIGINT = 2;
 
-type TypedArrayClass = { new (buffer: ArrayBuffer): TypedArray; readonly BYTES_PER_ELEMENT: number; readonly name: string };
-
-/** dtype code -> class. The code is the kind's index in TYPED_ARRAY_KINDS; never reorder it. */
-const BY_CODE: readonly TypedArrayClass[] = TYPED_ARRAY_KINDS.map((kind) => TYPED_ARRAY_CLASSES[kind]);
-const CODE_OF = new Map<TypedArrayKind, number>(TYPED_ARRAY_KINDS.map((kind, code) => [kind, code]));
 
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
   // The ext 1 body is the array's own memory; on a big-endian host it would need byte swaps.
@@ -20,12 +15,12 @@ if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
 
 /** The dtype code of a supported TypedArray (caller has checked it is one). */
 export function dtypeCode(value: TypedArray): number {
-  return CODE_OF.get(typedArrayKind(value)!)!;
+  return dtypeCodeOf(value)!;
 }
 
 /** A fresh, aligned TypedArray from an ext 1 body; RangeError if malformed. */
 export function decodeTypedArray(data: Uint8Array): TypedArray {
-  const cls = data.length === 0 ? undefined : BY_CODE[data[0]!];
+  const cls = data.length === 0 ? undefined : CLASS_BY_CODE[data[0]!];
   if (cls === undefined) {
     throw malformedStateError(data.length === 0 ? 'TypedArray ext has no dtype byte' : `unknown TypedArray dtype code ${data[0]}`);
   }

@@ -1,8 +1,8 @@
 // What a checkpoint can hold, and the check that a value is one of those.
-import type { TypedArray } from '../loader/gather.js';
+import { isTypedArray, type TypedArray } from '../typed-arrays.js';
 import { stateRangeError, stateTypeError } from '../error-codes.js';
 
-export type { TypedArray };
+export { isTypedArray, type TypedArray };
 
 /** A checkpointable value; it round-trips exactly through a step file. */
 export type State = null | boolean | number | bigint | string | TypedArray | State[] | { [key: string]: State };
@@ -13,36 +13,8 @@ export interface Checkpointable {
   setState(state: State): void;
 }
 
-/**
- * The TypedArray classes a State may hold (Float16Array and DataView are not
- * among them), by kind. The order is the step files' dtype codes: never reorder.
- */
-export const TYPED_ARRAY_CLASSES = {
-  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array,
-  Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array,
-} as const;
-export type TypedArrayKind = keyof typeof TYPED_ARRAY_CLASSES;
-export const TYPED_ARRAY_KINDS = Object.keys(TYPED_ARRAY_CLASSES) as readonly TypedArrayKind[];
-
 /** Arrays and objects nest at most this deep (the root is depth 0). */
 export const MAX_STATE_DEPTH = 512;
-
-const KINDS: ReadonlySet<string> = new Set(TYPED_ARRAY_KINDS);
-
-/**
- * The kind of a supported TypedArray, else undefined. Uses the toStringTag
- * getter, so arrays from other realms count and subclasses (Buffer) report
- * their base kind.
- */
-export function typedArrayKind(value: unknown): TypedArrayKind | undefined {
-  if (!ArrayBuffer.isView(value)) return undefined;
-  const tag = (value as unknown as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag];
-  return typeof tag === 'string' && KINDS.has(tag) ? (tag as TypedArrayKind) : undefined;
-}
-
-export function isTypedArray(value: unknown): value is TypedArray {
-  return typedArrayKind(value) !== undefined;
-}
 
 /** An object literal (or Object.create(null)): not an array, class instance, Map, ... */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -3,9 +3,9 @@
 import { native } from '../native.js';
 import { argumentTypeError } from '../error-codes.js';
 
-export type TypedArray =
-  | Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array
-  | Int32Array | Uint32Array | Float32Array | Float64Array | BigInt64Array | BigUint64Array;
+import type { TypedArray } from '../typed-arrays.js';
+
+export type { TypedArray };
 
 type TypedArrayConstructor<T extends TypedArray> = { new (length: number): T };
 

@@ -1,10 +1,11 @@
 // What a DataLoader reads. Column sources (ArraySource, NpySource) hold
 // fixed-size rows that the core copies into contiguous batches; any object
 // with `length` and `get(i)` is a record source, whose batches are arrays.
-import type { TypedArray } from '../loader/gather.js';
+import { dtypeOf, DTYPES, type Dtype, type TypedArray, type TypedArrayConstructor } from '../typed-arrays.js';
 import { native, type NativeColumn } from '../native.js';
-import { typedArrayKind } from '../iterator/state.js';
 import { argumentTypeError } from '../error-codes.js';
+
+export { dtypeOf, DTYPES, type Dtype, type TypedArrayConstructor };
 
 /** Any random-access collection: records 0..length-1, read with get(i). */
 export interface RandomAccessSource<T = unknown> {
@@ -18,32 +19,6 @@ export type Columns = Record<string, TypedArray>;
 /** Records a source may hold: indices are 32-bit in the core (rp::BatchSchedule::kMaxRecords). */
 export function maxRecords(): number {
   return native().limits.maxRecords;
-}
-
-/** Element types, by the name used in ColumnInfo.dtype. */
-export const DTYPES = {
-  int8: Int8Array,
-  uint8: Uint8Array,
-  uint8clamped: Uint8ClampedArray,
-  int16: Int16Array,
-  uint16: Uint16Array,
-  int32: Int32Array,
-  uint32: Uint32Array,
-  float32: Float32Array,
-  float64: Float64Array,
-  int64: BigInt64Array,
-  uint64: BigUint64Array,
-} as const;
-
-export type Dtype = keyof typeof DTYPES;
-export type TypedArrayConstructor = (typeof DTYPES)[Dtype];
-
-const DTYPE_OF_KIND = new Map(Object.entries(DTYPES).map(([dtype, cls]) => [cls.name, dtype as Dtype]));
-
-/** The dtype name of a TypedArray (recognised as checkpoints recognise it), or undefined. */
-export function dtypeOf(value: unknown): Dtype | undefined {
-  const kind = typedArrayKind(value);
-  return kind === undefined ? undefined : DTYPE_OF_KIND.get(kind);
 }
 
 /** Batch fields that are not columns. */
