@@ -148,7 +148,7 @@ describe('DataLoader.setState', () => {
     version: 1,
     epoch: 1,
     position: 6,
-    fingerprint: { n: 20, seed: 5, batchSize: 3, shuffle: true, dropRemainder: false },
+    fingerprint: { n: 20, seed: 5, shuffle: true, dropRemainder: false },
   });
 
   it.each([
@@ -160,6 +160,7 @@ describe('DataLoader.setState', () => {
     ['no fingerprint', { ...good(), fingerprint: undefined }, TypeError, /state.fingerprint must be an object, got undefined/],
     ['a bad fingerprint.n', { ...good(), fingerprint: { ...(good().fingerprint as object), n: '20' } }, TypeError, /state.fingerprint.n must be a number/],
     ['a bad fingerprint.shuffle', { ...good(), fingerprint: { ...(good().fingerprint as object), shuffle: 1 } }, TypeError, /state.fingerprint.shuffle must be a boolean/],
+    ['a bad fingerprint.batchSize (old states carry one)', { ...good(), fingerprint: { ...(good().fingerprint as object), batchSize: 1.5 } }, RangeError, /state.fingerprint.batchSize must be an integer >= 1/],
     ['a bad fingerprint.seed', { ...good(), fingerprint: { ...(good().fingerprint as object), seed: -2 } }, RangeError, /state.fingerprint.seed/],
     ['epoch -1', { ...good(), epoch: -1 }, RangeError, /state.epoch must be an integer >= 0, got -1/],
     ['epoch 1.5', { ...good(), epoch: 1.5 }, RangeError, /state.epoch/],
@@ -182,7 +183,7 @@ describe('DataLoader.setState', () => {
     const loader = loaderOf(options);
     loader.next();
     const before = loader.getState();
-    const state = { ...good(), fingerprint: { n: 21, seed: 6n, batchSize: 3, shuffle: false, dropRemainder: true } };
+    const state = { ...good(), fingerprint: { n: 21, seed: 6n, shuffle: false, dropRemainder: true } };
     let error: unknown;
     try {
       loader.setState(state);

@@ -125,6 +125,84 @@ describe('DataLoader resume', () => {
     );
   });
 
+  it('resumes with another batch size and shard count (elastic batch size), each record exactly once per epoch (property)', () => {
+    const arb = fc.record({
+      c: caseArbitrary({ sources: ['records'], maxN: 70 }),
+      newBatchSize: fc.integer({ min: 1, max: 12 }),
+      newCount: fc.integer({ min: 1, max: 5 }),
+      stepsFrac: fc.double({ min: 0, max: 1, noNaN: true }),
+    });
+    let changedSize = 0;
+    fc.assert(
+      fc.property(arb, ({ c: base, newBatchSize, newCount, stepsFrac }) => {
+        const c: LoaderCase = { ...base, shardCount: 2, numEpochs: 2, map: 'none' };
+        // dropRemainder needs a whole step per epoch under both configurations.
+        c.dropRemainder = base.dropRemainder && c.n >= 2 * c.batchSize && c.n >= newCount * newBatchSize;
+        if (newBatchSize !== c.batchSize) changedSize += 1;
+        const epochs = 2;
+        const k = Math.floor(stepsFrac * (expectedBatches(c, 0).length + 1));
+        const seen = Array.from({ length: epochs }, () => new Array<number>(c.n).fill(0));
+        const record = (b: { epoch: number; indices: Uint32Array }) => {
+          for (const i of b.indices) seen[b.epoch]![i]! += 1;
+        };
+        const states: State[] = [];
+        for (let s = 0; s < 2; s++) {
+          const loader = caseLoader({ ...c, shardIndex: s });
+          collect(loader, k).values.forEach((b) => record(b as { epoch: number; indices: Uint32Array }));
+          states.push(roundTrip(loader.getState()));
+          loader.close();
+        }
+        expect(states[1]).toEqual(states[0]);
+        expect(Object.keys((states[0] as { fingerprint: object }).fingerprint)).not.toContain('batchSize');
+        const cursor = states[0] as { epoch: number; position: number };
+        const resumedConfig = { ...c, batchSize: newBatchSize, shardCount: newCount };
+        for (let s = 0; s < newCount; s++) {
+          const loader = caseLoader({ ...resumedConfig, shardIndex: s });
+          loader.setState(states[0]!);
+          const rest = collect(loader, 10_000);
+          expect(rest.ended).toBe(true);
+          const expected = expectedBatches(resumedConfig, s, cursor);
+          expect(rest.values.map((b) => Array.from((b as { indices: Uint32Array }).indices))).toEqual(expected.map((e) => e.indices));
+          rest.values.forEach((b) => record(b as { epoch: number; indices: Uint32Array }));
+          loader.close();
+        }
+        const S1 = 2 * c.batchSize;
+        const S2 = newCount * newBatchSize;
+        for (let e = 0; e < epochs; e++) {
+          const order = epochOrder(c, e);
+          const want = new Array<number>(c.n).fill(0);
+          let kept: number[];
+          if (!c.dropRemainder) kept = range(0, c.n);
+          else if (e < cursor.epoch) kept = range(0, Math.floor(c.n / S1) * S1);
+          else if (e > cursor.epoch) kept = range(0, Math.floor(c.n / S2) * S2);
+          else kept = [...range(0, cursor.position), ...range(cursor.position, cursor.position + Math.floor((c.n - cursor.position) / S2) * S2)];
+          for (const p of kept) want[order[p]!] = 1;
+          expect(seen[e]).toEqual(want);
+        }
+      }),
+      { numRuns: 200 },
+    );
+    expect(changedSize).toBeGreaterThan(100);
+  });
+
+  it('reads states saved while batchSize was in the fingerprint, whatever batchSize they name', () => {
+    const source = { length: 23, get: (i: number) => i };
+    const a = new DataLoader(source, { batchSize: 4, seed: 3 });
+    a.next();
+    a.next();
+    const saved = a.getState() as { epoch: number; position: number; fingerprint: Record<string, unknown> };
+    expect(saved.position).toBe(8);
+    const old = { ...saved, fingerprint: { ...saved.fingerprint, batchSize: 4 } };
+    const b = new DataLoader(source, { batchSize: 5, seed: 3 });
+    b.setState(old);
+    const order = epochOrder({ n: 23, batchSize: 5, shardCount: 1, dropRemainder: false, numEpochs: 1, seed: 3, shuffle: true }, 0);
+    expect(Array.from(b.next().value!.indices)).toEqual(Array.from(order.subarray(8, 13)));
+    // A malformed batchSize in an old state is still refused, naming the field.
+    expect(() => b.setState({ ...old, fingerprint: { ...old.fingerprint, batchSize: 0 } })).toThrow(/state\.fingerprint\.batchSize/);
+    a.close();
+    b.close();
+  });
+
   it('reproduces map() randomness after a resume with nothing stored', () => {
     const source = { length: 37, get: (i: number) => i };
     const augment = (batch: number[], ctx: { key: random.Key }) => {

@@ -88,7 +88,7 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
     this.numRecords = n;
     this.options = resolveOptions(options, n);
     const { batchSize, shuffle, seed, dropRemainder } = this.options;
-    this.fingerprint = Object.freeze({ n, seed, batchSize, shuffle, dropRemainder });
+    this.fingerprint = Object.freeze({ n, seed, shuffle, dropRemainder });
     this.queue = new (native().PrefetchQueue)({
       n,
       batchSize,

@@ -10,11 +10,15 @@ import { argumentRangeError, argumentTypeError } from '../error-codes.js';
 
 export const LOADER_STATE_VERSION = 1;
 
-/** What fixes the order: a state resumes only into a loader with the same values. */
+/**
+ * What fixes the order: a state resumes only into a loader with the same
+ * values. batchSize is not one of them: the position counts records, so a
+ * state resumes with another batch size at the same record (elastic batch
+ * size), as it does with another shard count.
+ */
 export type DataLoaderFingerprint = {
   n: number;
   seed: number | bigint;
-  batchSize: number;
   shuffle: boolean;
   dropRemainder: boolean;
 };
@@ -28,7 +32,7 @@ export type DataLoaderState = {
   fingerprint: DataLoaderFingerprint;
 };
 
-const FIELDS = ['n', 'seed', 'batchSize', 'shuffle', 'dropRemainder'] as const;
+const FIELDS = ['n', 'seed', 'shuffle', 'dropRemainder'] as const;
 
 function show(v: unknown): string {
   return typeof v === 'bigint' ? `${v}n` : String(v);
@@ -52,10 +56,11 @@ export function parseLoaderState(state: State, mine: DataLoaderFingerprint): { e
   const saved = {
     n: checkInt(fp.n, 'state.fingerprint.n', 1),
     seed: normalizeSeed(fp.seed, 'state.fingerprint.seed'),
-    batchSize: checkInt(fp.batchSize, 'state.fingerprint.batchSize', 1),
     shuffle: checkBool(fp.shuffle, 'state.fingerprint.shuffle'),
     dropRemainder: checkBool(fp.dropRemainder, 'state.fingerprint.dropRemainder'),
   };
+  // States saved before batchSize left the fingerprint carry it: still checked, never compared.
+  if (fp.batchSize !== undefined) checkInt(fp.batchSize, 'state.fingerprint.batchSize', 1);
   const differing = FIELDS.filter((f) => saved[f] !== mine[f]);
   if (differing.length > 0) {
     const list = differing.map((f) => `${f} (saved ${show(saved[f])}, this loader ${show(mine[f])})`).join(', ');
