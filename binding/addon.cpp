@@ -13,6 +13,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   rpb::InitPrefetchQueue(env, exports);
   rpb::InitDurableWrite(env, exports);
   rpb::InitHugePages(env, exports);
+  rpb::InitLineIndex(env, exports);
   return exports;
 }
 

@@ -12,4 +12,5 @@ void InitMappedFile(Napi::Env env, Napi::Object exports);
 void InitPrefetchQueue(Napi::Env env, Napi::Object exports);
 void InitDurableWrite(Napi::Env env, Napi::Object exports);
 void InitHugePages(Napi::Env env, Napi::Object exports);
+void InitLineIndex(Napi::Env env, Napi::Object exports);
 }  // namespace rpb

@@ -104,6 +104,10 @@ export interface NativeBinding {
   syncDirectory(dir: string): Promise<void>;
   hugePageBuffer(byteLength: number): ArrayBuffer;
   adviseHugePages(view: ArrayBufferView, collapse: boolean): HugePageAdvice;
+  /** n + 1 byte offsets of a JSON Lines file's n records (rp::index_lines): record i is [o[i], o[i + 1]). */
+  indexLines(file: NativeMappedFile): BigInt64Array;
+  /** The 1-based line holding byte `offset` of the file, blank lines counted. */
+  lineNumberAt(file: NativeMappedFile, offset: number): number;
 }
 
 const PACKAGE_NAME = 'resumable-pipeline';
