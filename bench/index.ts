@@ -4,6 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { checkpointSection } from './checkpoint.js';
+import { codecSection } from './codec.js';
 import { gatherOrdinarySection, gatherSection } from './gather.js';
 import { type BenchContext, machine, printTable, type Row, type Section } from './harness.js';
 import { overheadSection } from './overhead.js';
@@ -29,6 +30,7 @@ const sections: Section[] = [
   loaderLabSection,
   permutationSection,
   checkpointSection,
+  codecSection,
   memorySection,
   gatherSection,
   gatherOrdinarySection,

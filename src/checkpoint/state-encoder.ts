@@ -1,52 +1,109 @@
 // State -> msgpack, written into one exactly-sized buffer: a sizing pass, then
 // a writing pass (no growth copies, and a step file's envelope can embed the
-// state in place). Our own writer, not @msgpack/msgpack's Encoder, because
-// that one writes -0 as the integer 0; here -0 is a float64 and round-trips.
-// Every other value gets the same canonical (smallest) form that encoder uses
-// (a property test compares the bytes).
+// state in place). Our own writer, not @msgpack/msgpack's Encoder: that one
+// writes -0 as the integer 0 (here -0 is a float64 and round-trips; no option
+// changes it), and it copies a TypedArray's bytes four times on the way into a
+// step file, 2-3x slower and several times the memory for a tensor state
+// (`npm run bench:codec` measures both). Every other value gets the same
+// canonical (smallest) form that encoder uses (a property test compares the bytes).
 import { assertState, isTypedArray, type State, type TypedArray } from '../iterator/state.js';
 import { bigintMagnitudeLength, dtypeCode, EXT_BIGINT, EXT_TYPED_ARRAY, writeBigInt } from './state-ext.js';
 import { stateRangeError, stateTypeError } from '../error-codes.js';
 
 const U32_LIMIT = 2 ** 32;
 
+/**
+ * One msgpack header form: lengths (or integers) below `below` use it. Its
+ * type byte is `code` followed by a `width`-byte big-endian field; a fix form
+ * (width 0) puts the value into the type byte instead.
+ */
+interface Form {
+  below: number;
+  code: number;
+  width: 0 | 1 | 2 | 4 | 8;
+}
+
+// The size thresholds of every msgpack form this encoder writes, stated once:
+// the sizing pass and the writing pass both pick from these tables. The
+// smallest form that fits is taken, as every canonical msgpack encoder does.
+const STR: readonly Form[] = [
+  { below: 32, code: 0xa0, width: 0 }, { below: 256, code: 0xd9, width: 1 },
+  { below: 65536, code: 0xda, width: 2 }, { below: U32_LIMIT, code: 0xdb, width: 4 },
+];
+const BIN: readonly Form[] = [
+  { below: 256, code: 0xc4, width: 1 }, { below: 65536, code: 0xc5, width: 2 }, { below: U32_LIMIT, code: 0xc6, width: 4 },
+];
+const ARRAY: readonly Form[] = [
+  { below: 16, code: 0x90, width: 0 }, { below: 65536, code: 0xdc, width: 2 }, { below: U32_LIMIT, code: 0xdd, width: 4 },
+];
+const MAP: readonly Form[] = [
+  { below: 16, code: 0x80, width: 0 }, { below: 65536, code: 0xde, width: 2 }, { below: U32_LIMIT, code: 0xdf, width: 4 },
+];
+/** ext bodies of other lengths; a type byte follows the length. */
+const EXT: readonly Form[] = [
+  { below: 256, code: 0xc7, width: 1 }, { below: 65536, code: 0xc8, width: 2 }, { below: U32_LIMIT, code: 0xc9, width: 4 },
+];
+/** fixext: bodies of exactly these lengths need no length field. */
+const FIXEXT: ReadonlyMap<number, number> = new Map([[1, 0xd4], [2, 0xd5], [4, 0xd6], [8, 0xd7], [16, 0xd8]]);
+/** Non-negative integers (safe integers only: the last form's bound is never reached). */
+const UINT: readonly Form[] = [
+  { below: 128, code: 0x00, width: 0 }, { below: 256, code: 0xcc, width: 1 }, { below: 65536, code: 0xcd, width: 2 },
+  { below: U32_LIMIT, code: 0xce, width: 4 }, { below: Infinity, code: 0xcf, width: 8 },
+];
+/** Negative integers, by -value - 1 (so -32 is 31: the negative fixint range). */
+const NEGATIVE_INT: readonly Form[] = [
+  { below: 32, code: 0xe0, width: 0 }, { below: 128, code: 0xd0, width: 1 }, { below: 32768, code: 0xd1, width: 2 },
+  { below: 2 ** 31, code: 0xd2, width: 4 }, { below: Infinity, code: 0xd3, width: 8 },
+];
+const FLOAT64 = 0xcb;
+
+/** The form for n; a RangeError naming `what` if n is too large for msgpack. */
+function formFor(forms: readonly Form[], n: number, what: string): Form {
+  for (const form of forms) if (n < form.below) return form;
+  throw stateRangeError(`${what} of ${n} bytes or items is too large for msgpack (max 2^32 - 1)`);
+}
+
 function isInteger(value: number): boolean {
   return Number.isSafeInteger(value) && !Object.is(value, -0);
 }
 
-function checkLength(length: number, what: string): number {
-  if (length >= U32_LIMIT) throw stateRangeError(`${what} of ${length} bytes or items is too large for msgpack (max 2^32 - 1)`);
-  return length;
+function intForm(value: number): Form {
+  return value >= 0 ? formFor(UINT, value, 'an integer') : formFor(NEGATIVE_INT, -value - 1, 'an integer');
 }
+
+/** UTF-8 length; short ASCII strings (keys, tags) are counted here, faster than a call into Buffer. */
+function utf8Length(text: string): number {
+  if (text.length <= SHORT_STRING) {
+    let i = 0;
+    while (i < text.length && text.charCodeAt(i) < 0x80) i++;
+    if (i === text.length) return i;
+  }
+  return Buffer.byteLength(text, 'utf8');
+}
+
+/** Strings up to this many UTF-16 units take the plain-loop path when they are ASCII. */
+const SHORT_STRING = 32;
 
 export function numberSize(value: number): number {
-  if (!isInteger(value)) return 9;
-  if (value >= 0) return value < 128 ? 1 : value < 256 ? 2 : value < 65536 ? 3 : value < U32_LIMIT ? 5 : 9;
-  return value >= -32 ? 1 : value >= -128 ? 2 : value >= -32768 ? 3 : value >= -(2 ** 31) ? 5 : 9;
-}
-
-function strHeaderSize(length: number): number {
-  return length < 32 ? 1 : length < 256 ? 2 : length < 65536 ? 3 : 5;
+  return isInteger(value) ? 1 + intForm(value).width : 9;
 }
 
 export function strSize(text: string): number {
-  const length = checkLength(Buffer.byteLength(text, 'utf8'), 'a string');
-  return strHeaderSize(length) + length;
+  const length = utf8Length(text);
+  return 1 + formFor(STR, length, 'a string').width + length;
 }
 
 export function binHeaderSize(length: number): number {
-  checkLength(length, 'a binary');
-  return length < 256 ? 2 : length < 65536 ? 3 : 5;
+  return 1 + formFor(BIN, length, 'a binary').width;
 }
 
-function containerHeaderSize(count: number): number {
-  return count < 16 ? 1 : count < 65536 ? 3 : 5;
+function containerHeaderSize(forms: readonly Form[], count: number, what: string): number {
+  return 1 + formFor(forms, count, what).width;
 }
 
 function extSize(bodyLength: number): number {
-  checkLength(bodyLength, 'an ext');
-  const fixed = bodyLength === 1 || bodyLength === 2 || bodyLength === 4 || bodyLength === 8 || bodyLength === 16;
-  return (fixed ? 2 : bodyLength < 256 ? 3 : bodyLength < 65536 ? 4 : 6) + bodyLength;
+  const header = FIXEXT.has(bodyLength) ? 1 : 1 + formFor(EXT, bodyLength, 'an ext').width;
+  return header + 1 + bodyLength; // + the ext type byte
 }
 
 /** Encoded size of a value already checked by assertState. */
@@ -64,12 +121,12 @@ export function stateSize(value: State): number {
       if (value === null) return 1;
       if (isTypedArray(value)) return extSize(1 + value.byteLength);
       if (Array.isArray(value)) {
-        let size = containerHeaderSize(checkLength(value.length, 'an array'));
+        let size = containerHeaderSize(ARRAY, value.length, 'an array');
         for (let i = 0; i < value.length; i++) size += stateSize(value[i]!);
         return size;
       }
       const keys = Object.keys(value);
-      let size = containerHeaderSize(checkLength(keys.length, 'a map'));
+      let size = containerHeaderSize(MAP, keys.length, 'a map');
       for (const key of keys) size += strSize(key) + stateSize(value[key]!);
       return size;
     }
@@ -94,84 +151,67 @@ export class MsgpackWriter {
     this.pos += 1;
   }
 
-  private u16(value: number): void {
-    this.view.setUint16(this.pos, value);
-    this.pos += 2;
-  }
-
   /** A raw big-endian uint32 (no type byte). */
   u32(value: number): void {
     this.view.setUint32(this.pos, value);
     this.pos += 4;
   }
 
+  /** A big-endian field of `width` bytes; negative values in two's complement. */
+  private field(value: number, width: Form['width']): void {
+    switch (width) {
+      case 0: return;
+      case 1: this.view.setUint8(this.pos, value & 0xff); break;
+      case 2: this.view.setUint16(this.pos, value & 0xffff); break;
+      case 4: this.view.setUint32(this.pos, value >>> 0); break;
+      case 8:
+        this.view.setUint32(this.pos, Math.floor(value / U32_LIMIT) >>> 0);
+        this.view.setUint32(this.pos + 4, value >>> 0); // ToUint32 is the low word, also for negatives
+        break;
+    }
+    this.pos += width;
+  }
+
+  /** A header of `form`: the fix form carries n in its type byte. */
+  private header(form: Form, n: number): void {
+    if (form.width === 0) return this.u8((form.code | n) & 0xff);
+    this.u8(form.code);
+    this.field(n, form.width);
+  }
+
   number(value: number): void {
     if (!isInteger(value)) {
-      this.u8(0xcb);
+      this.u8(FLOAT64);
       this.view.setFloat64(this.pos, value);
       this.pos += 8;
-    } else if (value >= 0) {
-      if (value < 128) this.u8(value);
-      else if (value < 256) (this.u8(0xcc), this.u8(value));
-      else if (value < 65536) (this.u8(0xcd), this.u16(value));
-      else if (value < U32_LIMIT) (this.u8(0xce), this.u32(value));
-      else (this.u8(0xcf), this.u32(Math.floor(value / U32_LIMIT)), this.u32(value >>> 0));
-    } else if (value >= -32) {
-      this.u8(value & 0xff);
-    } else if (value >= -128) {
-      this.u8(0xd0);
-      this.view.setInt8(this.pos, value);
-      this.pos += 1;
-    } else if (value >= -32768) {
-      this.u8(0xd1);
-      this.view.setInt16(this.pos, value);
-      this.pos += 2;
-    } else if (value >= -(2 ** 31)) {
-      this.u8(0xd2);
-      this.view.setInt32(this.pos, value);
-      this.pos += 4;
-    } else {
-      this.u8(0xd3);
-      this.view.setInt32(this.pos, Math.floor(value / U32_LIMIT));
-      this.pos += 4;
-      this.u32(value >>> 0); // the low word of the two's complement
+      return;
     }
+    const form = intForm(value);
+    // Fixints are the value's own byte (0x00-0x7f, or 0xe0-0xff for -32..-1).
+    if (form.width === 0) this.u8(value & 0xff);
+    else this.header(form, value);
   }
 
   str(text: string): void {
-    const length = Buffer.byteLength(text, 'utf8');
-    if (length < 32) this.u8(0xa0 | length);
-    else if (length < 256) (this.u8(0xd9), this.u8(length));
-    else if (length < 65536) (this.u8(0xda), this.u16(length));
-    else (this.u8(0xdb), this.u32(length));
+    const length = utf8Length(text);
+    this.header(formFor(STR, length, 'a string'), length);
     this.reserve(length);
-    this.pos += this.text.write(text, this.pos, length, 'utf8');
+    if (length === text.length && length <= SHORT_STRING) {
+      for (let i = 0; i < length; i++) this.bytes[this.pos + i] = text.charCodeAt(i);
+      this.pos += length;
+    } else {
+      this.pos += this.text.write(text, this.pos, length, 'utf8');
+    }
   }
 
   binHeader(length: number): void {
-    if (length < 256) (this.u8(0xc4), this.u8(length));
-    else if (length < 65536) (this.u8(0xc5), this.u16(length));
-    else (this.u8(0xc6), this.u32(length));
-  }
-
-  private containerHeader(count: number, fix: number, code16: number): void {
-    if (count < 16) this.u8(fix | count);
-    else if (count < 65536) (this.u8(code16), this.u16(count));
-    else (this.u8(code16 + 1), this.u32(count));
+    this.header(formFor(BIN, length, 'a binary'), length);
   }
 
   private extHeader(type: number, bodyLength: number): void {
-    switch (bodyLength) {
-      case 1: this.u8(0xd4); break;
-      case 2: this.u8(0xd5); break;
-      case 4: this.u8(0xd6); break;
-      case 8: this.u8(0xd7); break;
-      case 16: this.u8(0xd8); break;
-      default:
-        if (bodyLength < 256) (this.u8(0xc7), this.u8(bodyLength));
-        else if (bodyLength < 65536) (this.u8(0xc8), this.u16(bodyLength));
-        else (this.u8(0xc9), this.u32(bodyLength));
-    }
+    const fixed = FIXEXT.get(bodyLength);
+    if (fixed !== undefined) this.u8(fixed);
+    else this.header(formFor(EXT, bodyLength, 'an ext'), bodyLength);
     this.u8(type);
   }
 
@@ -206,13 +246,13 @@ export class MsgpackWriter {
         if (value === null) return this.u8(0xc0);
         if (isTypedArray(value)) return this.typedArray(value);
         if (Array.isArray(value)) {
-          this.containerHeader(value.length, 0x90, 0xdc);
+          this.header(formFor(ARRAY, value.length, 'an array'), value.length);
           for (let i = 0; i < value.length; i++) this.state(value[i]!);
           return;
         }
         if (typeof value === 'object') {
           const keys = Object.keys(value);
-          this.containerHeader(keys.length, 0x80, 0xde);
+          this.header(formFor(MAP, keys.length, 'a map'), keys.length);
           for (const key of keys) {
             this.str(key);
             this.state(value[key]!);
