@@ -8,6 +8,10 @@
 // - only ext types 1 and 2; no trailing bytes; nesting and every declared
 //   length are bounded by MAX_STATE_DEPTH and by the bytes actually present.
 // Errors are RangeErrors naming the path inside the state and the byte offset.
+// @msgpack/msgpack's Decoder has no options for these (its UTF-8 is lenient and
+// strips a BOM, int64 is rounded or always a bigint, a duplicate key silently
+// wins, timestamps become Dates, there is no depth limit, errors carry no path),
+// so a check in front of it would be a second msgpack reader; this is the one.
 import { MAX_STATE_DEPTH, type State } from '../iterator/state.js';
 import { decodeBigInt, decodeTypedArray, EXT_BIGINT, EXT_TYPED_ARRAY } from './state-ext.js';
 import { argumentTypeError, malformedStateError } from '../error-codes.js';
