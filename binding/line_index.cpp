@@ -1,5 +1,6 @@
-// indexLines(file) -> BigInt64Array of n + 1 byte offsets (rp::index_lines)
-// over a MappedFile, usable as a ragged column's offsets over the file;
+// indexLines(file, withEnds) -> { offsets, ends? }: BigInt64Arrays of the n + 1
+// record offsets (and n content ends) of a JSON Lines MappedFile
+// (rp::index_lines), usable as a ragged column's offsets over the file;
 // lineNumberAt(file, offset) -> the 1-based line holding that byte.
 #include <cstring>
 #include <memory>
@@ -21,29 +22,41 @@ std::shared_ptr<rp::MappedFile> FileArg(const Napi::CallbackInfo& info, size_t i
   return file;
 }
 
-Napi::Value IndexLines(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  std::shared_ptr<rp::MappedFile> file = FileArg(info, 0);
-  auto offsets = std::make_unique<std::vector<uint64_t>>(rp::index_lines(file->data(), file->size()));
-  const size_t count = offsets->size();
+// A BigInt64Array over the vector's memory (zero-copy: the buffer owns it).
+Napi::BigInt64Array Int64ArrayOf(Napi::Env env, std::vector<uint64_t>&& values) {
+  const size_t count = values.size();
   const size_t bytes = count * sizeof(uint64_t);
   if (bytes > kMaxExternalBytes) {
-    ThrowRange(env, "the file has " + std::to_string(count - 1) +
-                        " lines, more than a 4 GiB index can hold");
+    ThrowRange(env, "the file has " + std::to_string(count) + " records, more than a 4 GiB index can hold");
   }
+  if (count == 0) return Napi::BigInt64Array::New(env, 0);
+  auto* owned = new std::vector<uint64_t>(std::move(values));
+  uint8_t* data = reinterpret_cast<uint8_t*>(owned->data());
+  MemoryShare owner(owned, [](void* v) { delete static_cast<std::vector<uint64_t>*>(v); });
+  MemoryShare keep = owner;  // for the copy below
   Napi::ArrayBuffer buffer;
-  uint8_t* data = reinterpret_cast<uint8_t*>(offsets->data());
   try {
-    // Zero-copy: the buffer owns the vector.
-    MemoryShare owner(offsets.release(), [](void* v) { delete static_cast<std::vector<uint64_t>*>(v); });
     buffer = NewExternalArrayBuffer(env, data, bytes, std::move(owner));
   } catch (const Napi::Error&) {
     // Runtimes that forbid external buffers get a copy.
-    std::vector<uint64_t> again = rp::index_lines(file->data(), file->size());
     buffer = Napi::ArrayBuffer::New(env, bytes);
-    std::memcpy(buffer.Data(), again.data(), bytes);
+    std::memcpy(buffer.Data(), data, bytes);
   }
   return Napi::BigInt64Array::New(env, count, buffer, 0);
+}
+
+// indexLines(file, withEnds) -> { offsets, ends? }
+Napi::Value IndexLines(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::shared_ptr<rp::MappedFile> file = FileArg(info, 0);
+  if (!info[1].IsBoolean()) ThrowType(env, "withEnds must be a boolean, got " + Describe(info[1]));
+  const bool with_ends = info[1].As<Napi::Boolean>().Value();
+  std::vector<uint64_t> ends;
+  std::vector<uint64_t> offsets = rp::index_lines(file->data(), file->size(), with_ends ? &ends : nullptr);
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("offsets", Int64ArrayOf(env, std::move(offsets)));
+  if (with_ends) result.Set("ends", Int64ArrayOf(env, std::move(ends)));
+  return result;
 }
 
 Napi::Value LineNumberAt(const Napi::CallbackInfo& info) {

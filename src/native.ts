@@ -104,8 +104,12 @@ export interface NativeBinding {
   syncDirectory(dir: string): Promise<void>;
   hugePageBuffer(byteLength: number): ArrayBuffer;
   adviseHugePages(view: ArrayBufferView, collapse: boolean): HugePageAdvice;
-  /** n + 1 byte offsets of a JSON Lines file's n records (rp::index_lines): record i is [o[i], o[i + 1]). */
-  indexLines(file: NativeMappedFile): BigInt64Array;
+  /**
+   * The n + 1 byte offsets of a JSON Lines file's n records (rp::index_lines): record i is
+   * [offsets[i], offsets[i + 1]), with its line ending and the blank lines after it; with
+   * withEnds, also where each record's own bytes end (before "\n" or "\r\n").
+   */
+  indexLines(file: NativeMappedFile, withEnds: boolean): { offsets: BigInt64Array; ends?: BigInt64Array };
   /** The 1-based line holding byte `offset` of the file, blank lines counted. */
   lineNumberAt(file: NativeMappedFile, offset: number): number;
 }

@@ -18,17 +18,29 @@ bool is_blank(const uint8_t* p, const uint8_t* end) {
 
 }  // namespace
 
-std::vector<uint64_t> index_lines(const uint8_t* data, size_t size) {
+std::vector<uint64_t> index_lines(const uint8_t* data, size_t size,
+                                  std::vector<uint64_t>* ends) {
   std::vector<uint64_t> offsets;
   // A guess of ~128 bytes a line saves most regrowth on typical files.
   offsets.reserve(size / 128 + 2);
+  if (ends != nullptr) {
+    ends->clear();
+    ends->reserve(size / 128 + 1);
+  }
   const uint8_t* p = data;
   const uint8_t* const end = data + size;
   while (p < end) {
     const void* nl = std::memchr(p, '\n', static_cast<size_t>(end - p));
     const uint8_t* line_end = nl != nullptr ? static_cast<const uint8_t*>(nl) : end;
     // is_blank stops at the first other byte: O(1) for a typical record.
-    if (!is_blank(p, line_end)) offsets.push_back(static_cast<uint64_t>(p - data));
+    if (!is_blank(p, line_end)) {
+      offsets.push_back(static_cast<uint64_t>(p - data));
+      if (ends != nullptr) {
+        const uint8_t* e = line_end;
+        if (nl != nullptr && e[-1] == '\r') --e;  // "\r\n"; a lone final "\r" stays
+        ends->push_back(static_cast<uint64_t>(e - data));
+      }
+    }
     p = line_end + 1;
   }
   offsets.push_back(size);

@@ -61,6 +61,16 @@ TEST(blank_lines_are_not_records) {
   CHECK_EQ(o.back(), uint64_t{s.size()});
 }
 
+TEST(ends_exclude_line_endings) {
+  const std::string s = "\n a \r\n\n{}\r\r\nx";
+  std::vector<uint64_t> ends;
+  const auto o = rp::index_lines(reinterpret_cast<const uint8_t*>(s.data()), s.size(), &ends);
+  REQUIRE(o.size() == 4 && ends.size() == 3);
+  CHECK_EQ(s.substr(o[0], ends[0] - o[0]), std::string(" a "));
+  CHECK_EQ(s.substr(o[1], ends[1] - o[1]), std::string("{}\r"));  // only the "\r" of "\r\n" goes
+  CHECK_EQ(s.substr(o[2], ends[2] - o[2]), std::string("x"));
+}
+
 TEST(leading_spaces_make_a_record) {
   const std::string s = "  {}\n";
   const auto o = index(s);
@@ -103,6 +113,18 @@ TEST(matches_a_reference) {
     }
     want.push_back(s.size());
     CHECK(index(s) == want);
+    std::vector<uint64_t> ends;
+    rp::index_lines(reinterpret_cast<const uint8_t*>(s.data()), s.size(), &ends);
+    REQUIRE(ends.size() + 1 == want.size());
+    for (size_t k = 0; k < ends.size(); ++k) {
+      size_t e = s.find('\n', want[k]);
+      if (e == std::string::npos) {
+        e = s.size();
+      } else if (e > want[k] && s[e - 1] == '\r') {
+        --e;
+      }
+      CHECK_EQ(ends[k], uint64_t{e});
+    }
     for (size_t k = 0; k + 1 < want.size(); ++k) {
       uint64_t lines = 1;
       for (uint64_t j = 0; j < want[k]; ++j) lines += s[j] == '\n';

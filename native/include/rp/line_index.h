@@ -13,8 +13,11 @@ namespace rp {
 // line, its line ending ("\n" or "\r\n") and any blank lines after it, so the
 // records tile the file from the first record's start to its end. A final
 // line without a newline is a record too. offsets[0] skips leading blank
-// lines; a file without records gives { size }.
-std::vector<uint64_t> index_lines(const uint8_t* data, size_t size);
+// lines; a file without records gives { size }. With `ends`, also fills
+// (*ends)[i] with where record i's own bytes end: before its "\n" (and a
+// "\r" before that), so [offsets[i], (*ends)[i]) is the line's content.
+std::vector<uint64_t> index_lines(const uint8_t* data, size_t size,
+                                  std::vector<uint64_t>* ends = nullptr);
 
 // The 1-based number of the line holding byte `offset` (offset <= size):
 // one plus the '\n' bytes before it, blank lines included.
