@@ -5,7 +5,8 @@ import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PipelineCheckpoint } from '../../src/index.js';
-import { CLI, ROOT, tempDir } from './helpers.js';
+import { CLI, ROOT } from '../helpers/child-process.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; bin: Record<string, string> };
 

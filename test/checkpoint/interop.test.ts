@@ -6,8 +6,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { inspectDirectory, PipelineCheckpoint, type State } from '../../src/index.js';
-import { tempDir } from './helpers.js';
-import { difference } from './state-arbitrary.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { difference } from '../helpers/state-arbitrary.js';
 
 const SCRIPT = join(__dirname, 'interop.py');
 

@@ -12,7 +12,8 @@ import {
   PipelineCheckpoint,
   type State,
 } from '../../src/index.js';
-import { Counter, HalfApplying, tempDir } from './helpers.js';
+import { Counter, HalfApplying } from '../helpers/counter.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 /** A pipeline whose state is whatever `value` holds. */
 function holder(value: State = null) {

@@ -6,7 +6,7 @@ import { decode, encode, ExtensionCodec } from '@msgpack/msgpack';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeState, encodeState } from '../../src/index.js';
-import { difference, state } from './state-arbitrary.js';
+import { difference, state } from '../helpers/state-arbitrary.js';
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 const bytes = (h: string) => new Uint8Array(Buffer.from(h.replace(/\s+/g, ''), 'hex'));

@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { CheckpointCorruptError, FORMAT_NAME, FORMAT_VERSION } from '../../src/index.js';
 import { native } from '../../src/native.js';
 import { decodeStepFile, encodeStepFile } from '../../src/checkpoint/step-file.js';
-import { crc32cReference, reseal } from './crc32c-reference.js';
-import { difference, state } from './state-arbitrary.js';
+import { crc32cReference, reseal } from '../helpers/crc32c-reference.js';
+import { difference, state } from '../helpers/state-arbitrary.js';
 
 function reason(bytes: Uint8Array, step?: number): string {
   try {

@@ -1,29 +1,15 @@
-// Shared by the checkpoint tests: temp directories, child processes running
-// the built package, and small iterators with strict setState.
+// Child processes for the checkpoint tests: the scripts in
+// test/checkpoint/children/ and the CLI, run on the built package (dist/), plus
+// a private mount namespace for filesystem faults.
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { afterEach } from 'vitest';
-import { CheckpointableIterator, type State } from '../../src/index.js';
 
 export const ROOT = join(__dirname, '../..');
-export const CHILDREN = join(__dirname, 'children');
+export const CHILDREN = join(ROOT, 'test/checkpoint/children');
 export const CLI = join(ROOT, 'dist/cjs/cli/main.js');
-
-const dirs: string[] = [];
-
-/** A fresh temp directory, removed after the current test. */
-export function tempDir(prefix = 'rp-ckpt-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(dir);
-  return dir;
-}
-
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
 
 /** A child running children/<script> under plain node, with its stdout as lines. */
 export class Child {
@@ -100,44 +86,4 @@ export function mountNamespace(): { prefix: string[] } | { reason: string } {
     rmSync(dir, { recursive: true, force: true });
   }
   return { reason: `cannot mount a tmpfs in a private mount namespace (${reasons.join('; ')})` };
-}
-
-/** A counter with a strict setState: it validates everything before changing anything. */
-export class Counter extends CheckpointableIterator<number> {
-  position = 0;
-  seed = 7n;
-  weights = new Float64Array([0.5, -0, 1.5, 2.5]);
-
-  next(): IteratorResult<number> {
-    this.position += 1;
-    this.weights[this.position % 4] = this.position;
-    return { done: false, value: this.position };
-  }
-
-  getState(): State {
-    return { position: this.position, seed: this.seed, weights: this.weights.slice() };
-  }
-
-  setState(state: State): void {
-    if (typeof state !== 'object' || state === null || Array.isArray(state) || ArrayBuffer.isView(state)) {
-      throw new TypeError('state must be an object');
-    }
-    const { position, seed, weights } = state as Record<string, State>;
-    if (typeof position !== 'number' || !Number.isSafeInteger(position) || position < 0) throw new RangeError('state.position is invalid');
-    if (typeof seed !== 'bigint') throw new TypeError('state.seed must be a bigint');
-    if (!(weights instanceof Float64Array) || weights.length !== 4) throw new TypeError('state.weights must be a Float64Array(4)');
-    this.position = position;
-    this.seed = seed;
-    this.weights = weights.slice();
-  }
-}
-
-/** An iterator whose setState changes part of itself and then throws: restore must roll it back. */
-export class HalfApplying extends Counter {
-  override setState(state: State): void {
-    const s = state as Record<string, State>;
-    if (typeof s.position === 'number') this.position = s.position;
-    if (s.reject === true) throw new RangeError('state.reject: this state is refused after a partial update');
-    super.setState(state);
-  }
 }

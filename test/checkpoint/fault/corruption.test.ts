@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CheckpointCorruptError, PipelineCheckpoint } from '../../../src/index.js';
 import { decodeStepFile } from '../../../src/checkpoint/step-file.js';
-import { Counter } from '../helpers.js';
+import { Counter } from '../../helpers/counter.js';
 
 let dir: string;
 let ckpt: PipelineCheckpoint;

@@ -6,7 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CHILDREN, mountNamespace, ROOT, tempDir } from '../helpers.js';
+import { CHILDREN, mountNamespace, ROOT } from '../../helpers/child-process.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 const ns = mountNamespace();
 if ('reason' in ns) console.log(`SKIPPED ENOSPC and EROFS fault injection: ${ns.reason}`);

@@ -9,9 +9,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ArraySource, CheckpointCorruptError, DataLoader, decodeState, encodeState, IncompatibleStateError, PipelineCheckpoint, type State } from '../../../src/index.js';
 import { assertState } from '../../../src/iterator/state.js';
 import { decodeStepFile, encodeStepFile } from '../../../src/checkpoint/step-file.js';
-import { reseal } from '../crc32c-reference.js';
-import { Counter, HalfApplying } from '../helpers.js';
-import { state } from '../state-arbitrary.js';
+import { reseal } from '../../helpers/crc32c-reference.js';
+import { Counter, HalfApplying } from '../../helpers/counter.js';
+import { state } from '../../helpers/state-arbitrary.js';
 
 const INTERESTING = [0x00, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xc0, 0xc1, 0xc4, 0xc6, 0xc7, 0xc9, 0xcb, 0xcf, 0xd3, 0xd4, 0xd8, 0xd9, 0xdb, 0xdc, 0xdd, 0xde, 0xdf, 0xff];
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { inspectDirectory, PipelineCheckpoint, type State } from '../../../src/index.js';
-import { Child } from '../helpers.js';
+import { Child } from '../../helpers/child-process.js';
 
 const TRIALS = Number(process.env.RP_KILL_TRIALS ?? 50);
 

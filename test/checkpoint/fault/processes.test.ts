@@ -3,7 +3,8 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import { CheckpointLockedError, inspectDirectory, PipelineCheckpoint, type State } from '../../../src/index.js';
-import { Child, tempDir } from '../helpers.js';
+import { Child } from '../../helpers/child-process.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 describe('two processes saving to one directory', () => {
   it('one gets CheckpointLockedError at once, and nothing is interleaved', async () => {
