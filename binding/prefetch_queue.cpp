@@ -320,14 +320,14 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
       return env.Null();
     }
     double* out = reinterpret_cast<double*>(info_view.data);
-    out[kEpoch] = static_cast<double>(b.step.epoch);
-    out[kRows] = static_cast<double>(b.step.rows);
-    out[kAfterEpoch] = static_cast<double>(b.step.after.epoch);
-    out[kAfterPosition] = static_cast<double>(b.step.after.position);
+    out[kEpoch] = static_cast<double>(b.plan.epoch);
+    out[kRows] = static_cast<double>(b.plan.rows);
+    out[kAfterEpoch] = static_cast<double>(b.plan.after.epoch);
+    out[kAfterPosition] = static_cast<double>(b.plan.after.position);
     out[kKey0] = b.key.k0;
     out[kKey1] = b.key.k1;
     const rp::BatchLayout& layout = prefetcher_->layout();
-    const size_t rows = static_cast<size_t>(b.step.rows);
+    const size_t rows = static_cast<size_t>(b.plan.rows);
     for (size_t c = 0; c < columns_; ++c) {
       out[kColumns + c] = static_cast<double>(layout.column_offset(rows, c));
     }

@@ -1,4 +1,4 @@
-// The step arithmetic; see the header for the rules.
+// The round arithmetic; see the header for the rules.
 #include "rp/batch_schedule.h"
 
 #include <algorithm>
@@ -16,7 +16,7 @@ BatchSchedule::BatchSchedule(uint64_t n, uint64_t batch_size, uint64_t shard_cou
       shard_index_(shard_index),
       drop_remainder_(drop_remainder),
       num_epochs_(num_epochs),
-      step_(0) {
+      round_(0) {
   if (n == 0 || n > kMaxRecords) {
     throw std::invalid_argument("record count " + std::to_string(n) + " is outside [1, 2^32]");
   }
@@ -29,39 +29,39 @@ BatchSchedule::BatchSchedule(uint64_t n, uint64_t batch_size, uint64_t shard_cou
     throw std::invalid_argument("shard index " + std::to_string(shard_index) +
                                 " is not below shard count " + std::to_string(shard_count));
   }
-  if (batch_size > kMaxStep / shard_count) {
+  if (batch_size > kMaxRound / shard_count) {
     throw std::invalid_argument("shard count * batch size exceeds 2^53");
   }
   if (num_epochs == 0) throw std::invalid_argument("epoch count must be at least 1");
-  step_ = shard_count * batch_size;
-  if (drop_remainder && n < step_) {
+  round_ = shard_count * batch_size;
+  if (drop_remainder && n < round_) {
     throw std::invalid_argument("with drop_remainder, " + std::to_string(n) +
-                                " records give no full step of " + std::to_string(step_));
+                                " records give no full round of " + std::to_string(round_));
   }
 }
 
-bool BatchSchedule::step_at(Cursor c, ShardStep* out) const {
+bool BatchSchedule::batch_at(Cursor c, ShardBatch* out) const {
   if (c.position >= n_) {
     throw std::out_of_range("cursor position " + std::to_string(c.position) +
                             " is not below the record count " + std::to_string(n_));
   }
   uint64_t remaining = n_ - c.position;
-  if (drop_remainder_ && remaining < step_) {
-    // Only a partial step is left (possible after an elastic resume): the
-    // epoch is over. The constructor guarantees a full step from position 0.
+  if (drop_remainder_ && remaining < round_) {
+    // Only a partial round is left (possible after an elastic resume): the
+    // epoch is over. The constructor guarantees a full round from position 0.
     if (c.epoch == UINT64_MAX) return false;
     c = Cursor{c.epoch + 1, 0};
     remaining = n_;
   }
   if (c.epoch >= num_epochs_) return false;
 
-  ShardStep s;
+  ShardBatch s;
   s.epoch = c.epoch;
   uint64_t taken;
-  if (remaining >= step_) {
+  if (remaining >= round_) {
     s.start = c.position + shard_index_ * batch_size_;
     s.rows = batch_size_;
-    taken = step_;
+    taken = round_;
   } else {
     const uint64_t base = remaining / shard_count_;
     const uint64_t extra = remaining % shard_count_;
@@ -70,7 +70,7 @@ bool BatchSchedule::step_at(Cursor c, ShardStep* out) const {
     taken = remaining;
   }
   const uint64_t next = c.position + taken;
-  const bool epoch_done = next == n_ || (drop_remainder_ && n_ - next < step_);
+  const bool epoch_done = next == n_ || (drop_remainder_ && n_ - next < round_);
   s.after = epoch_done ? Cursor{c.epoch + 1, 0} : Cursor{c.epoch, next};
   *out = s;
   return true;

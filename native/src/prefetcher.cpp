@@ -1,5 +1,5 @@
 // The producer loop and the consumer hand-off. One mutex guards the slot
-// queues; the producer holds it only to pick a step and a slot and to publish
+// queues; the producer holds it only to pick a batch and a slot and to publish
 // the result, never while computing indices or copying rows.
 #include "rp/prefetcher.h"
 
@@ -115,10 +115,10 @@ void Prefetcher::run() {
     }
     if (stop_) return;
     const uint64_t gen = generation_;
-    ShardStep step;
+    ShardBatch batch;
     bool more = false;
     try {
-      more = schedule_.step_at(cursor_, &step);
+      more = schedule_.batch_at(cursor_, &batch);
     } catch (...) {
       error_ = std::current_exception();
       signal_ready(lk);
@@ -136,7 +136,7 @@ void Prefetcher::run() {
     Key key;
     std::exception_ptr err;
     try {
-      assemble(step, block, &key);
+      assemble(batch, block, &key);
     } catch (...) {
       err = std::current_exception();
     }
@@ -155,27 +155,27 @@ void Prefetcher::run() {
     b.end = false;
     b.slot = slot;
     b.block = block;
-    b.step = step;
+    b.plan = batch;
     b.key = key;
     ready_.push_back(slot);
-    cursor_ = step.after;
+    cursor_ = batch.after;
     signal_ready(lk);
   }
 }
 
-void Prefetcher::assemble(const ShardStep& step, uint8_t* block, Key* key) {
-  const size_t rows = static_cast<size_t>(step.rows);
+void Prefetcher::assemble(const ShardBatch& batch, uint8_t* block, Key* key) {
+  const size_t rows = static_cast<size_t>(batch.rows);
   uint32_t* idx = reinterpret_cast<uint32_t*>(block);
   if (config_.shuffle) {
-    if (!perm_ || perm_epoch_ != step.epoch) {
-      perm_.emplace(order_key(config_.seed, step.epoch), schedule_.size());
-      perm_epoch_ = step.epoch;
+    if (!perm_ || perm_epoch_ != batch.epoch) {
+      perm_.emplace(order_key(config_.seed, batch.epoch), schedule_.size());
+      perm_epoch_ = batch.epoch;
     }
-    perm_->fill(step.start, idx, rows);
+    perm_->fill(batch.start, idx, rows);
   } else {
-    for (size_t j = 0; j < rows; ++j) idx[j] = static_cast<uint32_t>(step.start + j);
+    for (size_t j = 0; j < rows; ++j) idx[j] = static_cast<uint32_t>(batch.start + j);
   }
-  *key = batch_key(config_.seed, step.epoch, rows > 0 ? uint64_t{idx[0]} : schedule_.size());
+  *key = batch_key(config_.seed, batch.epoch, rows > 0 ? uint64_t{idx[0]} : schedule_.size());
 
   // Blocks may arrive uninitialised: zero the padding too, so no stale bytes
   // are ever visible through the batch's ArrayBuffer.
@@ -203,20 +203,20 @@ PreparedBatch Prefetcher::take_inline(uint8_t* replacement) {
     return b;
   }
   try {
-    if (!schedule_.step_at(cursor_, &b.step)) {
+    if (!schedule_.batch_at(cursor_, &b.plan)) {
       end_ready_ = true;
       b.end = true;
       return b;
     }
     b.slot = 0;
     b.block = blocks_[0];
-    assemble(b.step, b.block, &b.key);
+    assemble(b.plan, b.block, &b.key);
   } catch (...) {
     error_ = std::current_exception();
     throw;
   }
   blocks_[0] = replacement;
-  cursor_ = b.step.after;
+  cursor_ = b.plan.after;
   return b;
 }
 

@@ -51,11 +51,11 @@ struct Blocks {
 // Checks batch b against the schedule at cursor c, recomputed directly.
 bool matches(const rp::BatchSchedule& sched, const rp::BatchLayout& layout, const Source& src,
              uint64_t seed, bool shuffle, rp::Cursor c, const rp::PreparedBatch& b) {
-  rp::ShardStep want;
-  if (!sched.step_at(c, &want)) return b.end;
+  rp::ShardBatch want;
+  if (!sched.batch_at(c, &want)) return b.end;
   if (b.end) return false;
-  if (b.step.epoch != want.epoch || b.step.start != want.start || b.step.rows != want.rows ||
-      !(b.step.after == want.after)) {
+  if (b.plan.epoch != want.epoch || b.plan.start != want.start || b.plan.rows != want.rows ||
+      !(b.plan.after == want.after)) {
     return false;
   }
   const uint32_t* idx = reinterpret_cast<const uint32_t*>(b.block);
@@ -115,7 +115,7 @@ TEST(matches_direct_computation_at_every_depth) {
             return;
           }
           if (b.end) break;
-          c = b.step.after;
+          c = b.plan.after;
           ++batches;
         }
         CHECK_EQ(batches, 3 * ((53 + 4 * static_cast<int>(shards) - 1) / (4 * static_cast<int>(shards))));
@@ -144,7 +144,7 @@ TEST(inline_assembly_resets_and_keeps_errors) {
   pf.reset(rp::Cursor{1, 10});
   b = pf.take(blocks.fresh(bytes));
   CHECK(matches(sched, layout, src, 4, true, rp::Cursor{1, 10}, b));
-  pf.reset(rp::Cursor{0, 20});  // past the end of the epoch: step_at throws
+  pf.reset(rp::Cursor{0, 20});  // past the end of the epoch: batch_at throws
   CHECK_THROWS(std::out_of_range, pf.take(nullptr));
   CHECK_THROWS(std::out_of_range, pf.take(nullptr));  // until reset
   pf.reset(rp::Cursor{1, 15});
@@ -184,7 +184,7 @@ TEST(reset_discards_prefetched_batches) {
     for (int i = 0; i < 5; ++i) {
       rp::PreparedBatch b = pf.take(blocks.fresh(bytes));
       REQUIRE(matches(sched, layout, src, 7, true, c, b));
-      c = b.step.after;
+      c = b.plan.after;
     }
     if (round % 4 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
@@ -211,7 +211,7 @@ TEST(notify_fires_once_when_ready) {
   CHECK(pf.ready_or_notify([&] { calls.fetch_add(100); }));  // ready: not stored
   rp::PreparedBatch b = pf.take(blocks.fresh(bytes));
   CHECK(!b.end);
-  CHECK_EQ(b.step.rows, uint64_t{30});
+  CHECK_EQ(b.plan.rows, uint64_t{30});
   // The end is "ready" too.
   for (int i = 0; i < 2000 && !pf.ready_or_notify([] {}); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -229,7 +229,7 @@ TEST(errors_reach_the_consumer_and_reset_clears_them) {
   Blocks blocks;
   const size_t bytes = rp::Prefetcher::block_bytes(sched, layout);
   rp::Prefetcher pf(sched, cfg, blocks.make(2, bytes), rp::Cursor{0, 0});
-  pf.reset(rp::Cursor{0, 20});  // past the end of the epoch: step_at throws
+  pf.reset(rp::Cursor{0, 20});  // past the end of the epoch: batch_at throws
   CHECK_THROWS(std::out_of_range, pf.take(nullptr));
   CHECK_THROWS(std::out_of_range, pf.take(nullptr));  // until reset
   pf.reset(rp::Cursor{1, 15});
@@ -293,7 +293,7 @@ TEST(bursts_with_many_slots_keep_order) {
     rp::PreparedBatch b = pf.take(blocks.fresh(bytes));
     REQUIRE(matches(sched, layout, src, 5, true, c, b));
     if (b.end) break;
-    c = b.step.after;
+    c = b.plan.after;
   }
 }
 

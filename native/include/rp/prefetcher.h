@@ -1,4 +1,4 @@
-// Batch assembly ahead of the consumer, on a background thread: for each step
+// Batch assembly ahead of the consumer, on a background thread: for each batch
 // of a BatchSchedule it computes the records (the epoch's keyed permutation,
 // or the identity without shuffle), derives the batch key, and gathers every
 // column's rows into a block, so the consumer only has to pick batches up.
@@ -7,7 +7,7 @@
 // JavaScript ArrayBuffers, so a finished batch is handed over without a copy).
 // There is one slot per block; a slot is free, being filled or ready. take()
 // hands a ready slot's block to the consumer and lends the slot the block the
-// consumer passes in, in one step.
+// consumer passes in, in one go.
 //
 // Waking a thread costs a system call, so the consumer wakes the producer only
 // when it has to wait, or once half the slots are free (the producer then
@@ -70,7 +70,7 @@ struct PreparedBatch {
   bool end = false;  // the schedule is exhausted; nothing else is set
   size_t slot = 0;
   uint8_t* block = nullptr;
-  ShardStep step;
+  ShardBatch plan;  // which positions of which epoch it holds, and the cursor after it
   Key key;  // batch_key(seed, epoch, first record)
 };
 
@@ -142,7 +142,7 @@ class Prefetcher {
   void wake_producer();  // with mu_ held
   // Wakes the consumer and calls on_ready (unlocking around it).
   void signal_ready(std::unique_lock<std::mutex>& lk);
-  void assemble(const ShardStep& step, uint8_t* block, Key* key);
+  void assemble(const ShardBatch& batch, uint8_t* block, Key* key);
   PreparedBatch take_inline(uint8_t* replacement);
 
   const BatchSchedule schedule_;
