@@ -205,12 +205,10 @@ inline size_t ElementSize(napi_typedarray_type type) {
   }
 }
 
-inline View ViewArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  napi_env env = info.Env();
-  napi_value v = info[i];
+inline View ViewOf(Napi::Env env, napi_value v, const char* name) {
   bool is_typed_array = false;
   if (napi_is_typedarray(env, v, &is_typed_array) != napi_ok || !is_typed_array) {
-    ThrowType(info.Env(), std::string(name) + " must be a TypedArray, got " + Describe(info[i]));
+    ThrowType(env, std::string(name) + " must be a TypedArray, got " + Describe(Napi::Value(env, v)));
   }
   View view{};
   void* data = nullptr;
@@ -224,13 +222,16 @@ inline View ViewArg(const Napi::CallbackInfo& info, size_t i, const char* name) 
     bool detached = false;
     NAPI_THROW_IF_FAILED(env, napi_is_detached_arraybuffer(env, buffer, &detached), View{});
     if (detached) {
-      ThrowType(info.Env(), std::string(name) + " is backed by a detached ArrayBuffer",
-                kBufferDetached);
+      ThrowType(env, std::string(name) + " is backed by a detached ArrayBuffer", kBufferDetached);
     }
   }
   view.element_size = ElementSize(view.type);
   view.data = static_cast<uint8_t*>(data);
   return view;
+}
+
+inline View ViewArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  return ViewOf(info.Env(), info[i], name);
 }
 
 inline uint8_t* Bytes(const Napi::TypedArray& ta) {

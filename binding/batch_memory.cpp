@@ -34,8 +34,8 @@ void Finalize(napi_env /*env*/, void* /*data*/, void* hint) {
 
 }  // namespace
 
-BatchMemory::BatchMemory(size_t block_bytes)
-    : arena_(std::make_shared<rp::BlockArena>(block_bytes)) {}
+BatchMemory::BatchMemory(size_t block_bytes, size_t max_free)
+    : arena_(std::make_shared<rp::BlockArena>(block_bytes, max_free)) {}
 
 BatchMemory::~BatchMemory() = default;
 
@@ -78,13 +78,13 @@ void BatchMemory::Forget(Napi::Env env, uint8_t* block) {
   out_.erase(it);
 }
 
-Napi::ArrayBuffer BatchMemory::HandOut(Napi::Env env, uint8_t* block) {
+Napi::ArrayBuffer BatchMemory::HandOut(Napi::Env env, uint8_t* block, size_t bytes) {
   auto handout = std::make_shared<Handout>();
   handout->arena = arena_;
   handout->block = block;
   auto* hint = new std::shared_ptr<Handout>(handout);
   napi_value buffer = nullptr;
-  napi_status status = napi_create_external_arraybuffer(env, block, arena_->block_bytes(), Finalize,
+  napi_status status = napi_create_external_arraybuffer(env, block, std::min(bytes, arena_->block_bytes()), Finalize,
                                                         hint, &buffer);
   if (status != napi_ok) {
     Finalize(env, block, hint);

@@ -28,7 +28,8 @@ namespace rpb {
 
 class BatchMemory {
  public:
-  explicit BatchMemory(size_t block_bytes);
+  // max_free: see rp::BlockArena.
+  explicit BatchMemory(size_t block_bytes, size_t max_free = SIZE_MAX);
   ~BatchMemory();
   BatchMemory(const BatchMemory&) = delete;
   BatchMemory& operator=(const BatchMemory&) = delete;
@@ -38,9 +39,10 @@ class BatchMemory {
   uint8_t* Acquire(Napi::Env env);
   // Gives back a block from Acquire() that was never handed out.
   void Release(uint8_t* block);
-  // The block as an external ArrayBuffer; the block returns to the arena when
-  // the buffer is collected, or by Recycle().
-  Napi::ArrayBuffer HandOut(Napi::Env env, uint8_t* block);
+  // The block's first `bytes` (all of it by default) as an external
+  // ArrayBuffer; the block returns to the arena when the buffer is collected,
+  // or by Recycle().
+  Napi::ArrayBuffer HandOut(Napi::Env env, uint8_t* block, size_t bytes = SIZE_MAX);
   // Takes a handed-out buffer back at once and detaches it (its views become
   // empty). RP_INVALID_ARGUMENT for any other buffer, RP_BUFFER_DETACHED for
   // one detached meanwhile.

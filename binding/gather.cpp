@@ -2,7 +2,9 @@
 // caller's memory (no copy of the source), on the core's thread pool. Called
 // once per batch, so arguments are read with one N-API call each (ViewArg).
 #include "args.h"
+#include "external_memory.h"
 #include "modules.h"
+#include "result_memory.h"
 #include "rp/gather.h"
 #include "rp/thread_pool.h"
 
@@ -11,21 +13,37 @@
 namespace rpb {
 namespace {
 
+// A new array of source's kind for count rows (pooled memory when large).
+napi_value NewResult(Napi::Env env, const View& source, size_t count, uint64_t row_length) {
+  if (count != 0 && row_length > kMaxExternalBytes / source.element_size / count) {
+    ThrowRange(env, "the result of " + std::to_string(count) + " rows of " +
+                        std::to_string(row_length) + " elements is too large; pass out");
+  }
+  const size_t elements = count * row_length;
+  Napi::ArrayBuffer buffer = NewResultBuffer(env, elements * source.element_size);
+  napi_value array = nullptr;
+  NAPI_THROW_IF_FAILED(env, napi_create_typedarray(env, source.type, elements, buffer, 0, &array),
+                       nullptr);
+  return array;
+}
+
 Napi::Value Gather(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   View source = ViewArg(info, 0, "source");
   uint64_t row_length = IntegerArg(info, 1, "rowLength", 1, uint64_t{1} << 40);
   View indices = ViewArg(info, 2, "indices");
   if (indices.type != napi_uint32_array) ThrowType(env, "indices must be a Uint32Array");
-  View out = ViewArg(info, 3, "out");
-  if (out.type != source.type) {
-    ThrowType(env, "out must be the same kind of TypedArray as source");
-  }
   if (source.length % row_length != 0) {
     ThrowRange(env, "source length " + std::to_string(source.length) +
                         " is not a multiple of rowLength " + std::to_string(row_length));
   }
   size_t count = indices.length;
+  napi_value result = info[3];
+  if (info[3].IsUndefined()) result = NewResult(env, source, count, row_length);
+  View out = ViewOf(env, result, "out");
+  if (out.type != source.type) {
+    ThrowType(env, "out must be the same kind of TypedArray as source");
+  }
   if (out.length / row_length < count) {  // count * row_length may overflow
     ThrowRange(env, "out holds " + std::to_string(out.length) + " elements, needs " +
                         std::to_string(count) + " rows of " + std::to_string(row_length));
@@ -40,7 +58,7 @@ Napi::Value Gather(const Napi::CallbackInfo& info) {
     ThrowRange(env, "out must not overlap indices (the indices are read while out is written)",
                kBufferOverlap);
   }
-  return info[3];
+  return Napi::Value(env, result);
 }
 
 }  // namespace

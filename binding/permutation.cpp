@@ -1,8 +1,7 @@
 // random.permutation*: the O(1)-memory keyed bijection on [0, n).
-#include "external_memory.h"
 #include "key.h"
 #include "modules.h"
-#include "rp/huge_pages.h"
+#include "result_memory.h"
 #include "rp/permutation.h"
 #include "rp/thread_pool.h"
 
@@ -36,9 +35,9 @@ Napi::Value Fill(const Napi::CallbackInfo& info) {
 }
 
 // permutation(key, n, out?) -> the whole order, materialised on the thread
-// pool, into out (a Uint32Array of n elements) or new memory. Large results
-// get huge-page memory: a fresh 64 MiB array costs more in 4 KiB page faults
-// than the permutation itself.
+// pool, into out (a Uint32Array of n elements) or a result buffer (pooled
+// when large: a fresh 64 MiB array costs more in page faults than the
+// permutation itself).
 Napi::Value Materialize(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   rp::Permutation perm = PermutationArgs(info);
@@ -53,15 +52,8 @@ Napi::Value Materialize(const Napi::CallbackInfo& info) {
       ThrowRange(env, "out must have n = " + std::to_string(n) + " elements, has " +
                           std::to_string(out.ElementLength()));
     }
-  } else if (n * sizeof(uint32_t) >= rp::kHugePageBytes &&
-             n * sizeof(uint32_t) <= kMaxExternalBytes) {
-    const size_t bytes = n * sizeof(uint32_t);
-    void* data = rp::allocate_huge_pages(bytes);
-    MemoryShare owner(data, [bytes](void* p) { rp::free_huge_pages(p, bytes); });
-    Napi::ArrayBuffer ab = NewExternalArrayBuffer(env, static_cast<uint8_t*>(data), bytes, std::move(owner));
-    out = Napi::Uint32Array::New(env, n, ab, 0);
   } else {
-    out = Napi::Uint32Array::New(env, n);
+    out = Napi::Uint32Array::New(env, n, NewResultBuffer(env, n * sizeof(uint32_t)), 0);
   }
   perm.materialize(out.Data(), rp::ThreadPool::shared());
   return out;

@@ -86,6 +86,10 @@ export interface NativeLimits {
 export interface NativeBinding {
   readonly infoLayout: NativeInfoLayout;
   readonly limits: NativeLimits;
+  /** Results of permutation/gather this large come from reused memory (binding/result_memory.h). */
+  readonly pooledResultBytes: number;
+  /** Distinct blocks the result pool has made (a diagnostic: reuse shows as a small count). */
+  resultBlocks(): number;
   MappedFile: new (path: string) => NativeMappedFile;
   PrefetchQueue: new (options: NativePrefetchQueueOptions) => NativePrefetchQueue;
   threefry2x32(key: Uint32Array, counter: Uint32Array): Uint32Array;
@@ -96,7 +100,7 @@ export interface NativeBinding {
   permutationIndex(key: Uint32Array, n: number, i: number): number;
   permutationFill(key: Uint32Array, n: number, start: number, out: Uint32Array): void;
   permutation(key: Uint32Array, n: number, out?: Uint32Array): Uint32Array;
-  gather<T extends ArrayBufferView>(source: T, rowLength: number, indices: Uint32Array, out: T): T;
+  gather<T extends ArrayBufferView>(source: T, rowLength: number, indices: Uint32Array, out?: T): T;
   crc32c(data: Uint8Array, crc?: number): number;
   lockFile(path: string): number;
   unlockFile(fd: number): void;

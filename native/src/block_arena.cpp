@@ -10,7 +10,7 @@
 
 namespace rp {
 
-BlockArena::BlockArena(size_t block_bytes) {
+BlockArena::BlockArena(size_t block_bytes, size_t max_free) : max_free_(max_free) {
   if (block_bytes == 0) throw std::invalid_argument("block_bytes must be > 0");
   if (block_bytes > SIZE_MAX / 2) throw std::bad_alloc();
   block_bytes_ = (block_bytes + kAlign - 1) / kAlign * kAlign;
@@ -43,6 +43,17 @@ uint8_t* BlockArena::acquire() {
   return block;
 }
 
-void BlockArena::release(uint8_t* block) { free_.push_back(block); }
+void BlockArena::release(uint8_t* block) {
+  if (free_.size() >= max_free_ && blocks_per_chunk_ == 1) {
+    for (size_t i = 0; i < chunks_.size(); ++i) {
+      if (chunks_[i].base != block) continue;
+      free_huge_pages(chunks_[i].base, chunks_[i].bytes);
+      chunks_[i] = chunks_.back();
+      chunks_.pop_back();
+      return;
+    }
+  }
+  free_.push_back(block);
+}
 
 }  // namespace rp

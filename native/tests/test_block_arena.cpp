@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include <sys/mman.h>
+
 #include "check.h"
 #include "rp/block_arena.h"
 #include "rp/huge_pages.h"
@@ -50,6 +52,34 @@ TEST(released_blocks_are_reused_before_new_memory) {
   CHECK_EQ(total, size_t{2});
   CHECK_EQ(arena.total_blocks(), total);
   CHECK_EQ(arena.free_blocks(), total);
+}
+
+TEST(blocks_past_max_free_go_back_to_the_os) {
+  const size_t bytes = 4 << 20;  // a chunk per block
+  rp::BlockArena arena(bytes, 1);
+  uint8_t* a = arena.acquire();
+  uint8_t* b = arena.acquire();
+  uint8_t* c = arena.acquire();
+  a[0] = b[0] = c[0] = 1;
+  arena.release(a);
+  arena.release(b);
+  arena.release(c);
+  CHECK_EQ(arena.free_blocks(), size_t{1});
+  // msync fails with ENOMEM on memory that is no longer mapped.
+  CHECK_EQ(msync(a, bytes, MS_ASYNC), 0);
+  CHECK_EQ(msync(b, bytes, MS_ASYNC), -1);
+  CHECK_EQ(msync(c, bytes, MS_ASYNC), -1);
+  CHECK(arena.acquire() == a);
+  CHECK_EQ(arena.total_blocks(), size_t{3});
+}
+
+TEST(small_blocks_share_chunks_and_stay_free) {
+  rp::BlockArena arena(4096, 1);  // max_free applies to chunk-sized blocks only
+  uint8_t* a = arena.acquire();
+  uint8_t* b = arena.acquire();
+  arena.release(a);
+  arena.release(b);
+  CHECK_EQ(arena.free_blocks(), size_t{2});
 }
 
 TEST(zero_size_is_refused) {

@@ -1,5 +1,5 @@
 // Memory that the loader's C++ threads use between calls (a DataLoader's
-// source columns, recycled batch blocks) must stay where it is: a detached buffer's memory is freed
+// source columns, batch and result blocks) must stay where it is: a detached buffer's memory is freed
 // once its new owner is collected, while a thread may still read it.
 // markAsUntransferable stops postMessage and structuredClone from detaching a
 // buffer; ArrayBuffer.prototype.transfer() (standard from Node 22, behind a
@@ -8,6 +8,7 @@
 import { markAsUntransferable } from 'node:worker_threads';
 import { ErrorCodes } from '../error-codes.js';
 import { withCode } from '../errors.js';
+import { native } from '../native.js';
 
 /** %TypedArray%.prototype.buffer's own getter: the real buffer, whatever a view's `buffer` property says. */
 const bufferGetter = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype) as object, 'buffer')!.get!;
@@ -40,6 +41,17 @@ export function pinBuffer(buffer: ArrayBufferLike): void {
   }
   markAsUntransferable(buffer);
   pinned.add(buffer);
+}
+
+/**
+ * A new array the core returned (random.permutation, gather): large ones live
+ * in pooled memory that is reused once the array is collected, so they are
+ * pinned like batches.
+ */
+export function pinResult<T extends ArrayBufferView>(array: T): T {
+  const buffer = bufferOf(array);
+  if (buffer.byteLength >= native().pooledResultBytes) pinBuffer(buffer);
+  return array;
 }
 
 function guardTransfer(name: 'transfer' | 'transferToFixedLength'): void {

@@ -2,6 +2,7 @@
 // O(1) memory (a Feistel cipher with cycle-walking in the core).
 import { native } from '../native.js';
 import { Key, keyWords } from './key.js';
+import { pinResult } from '../loader/pinned-buffers.js';
 
 /** The record at position i of the order that key gives [0, n). */
 export function permutationIndex(key: Key, n: number, i: number): number {
@@ -17,9 +18,10 @@ export function permutationIndices(key: Key, n: number, start: number, out: Uint
 /**
  * The whole order as a Uint32Array (built on C++ threads): written into `out`
  * (n elements) when given, so a caller can reuse one array; otherwise new
- * memory (huge pages from 2 MiB up, which halves the cost of a fresh 16M
- * order: see BENCHMARKS.md).
+ * memory: from 2 MiB up, huge-page blocks reused once earlier results are
+ * garbage, so a fresh 16M order pays no page faults (see BENCHMARKS.md).
  */
 export function permutation(key: Key, n: number, out?: Uint32Array): Uint32Array {
-  return native().permutation(keyWords(key), n, out);
+  if (out !== undefined) return native().permutation(keyWords(key), n, out);
+  return pinResult(native().permutation(keyWords(key), n));
 }

@@ -3,7 +3,8 @@
 // back by their owner. Fresh memory costs a page fault and a kernel zeroing
 // per page on its first touch, about as much as copying the batch itself; a
 // block taken back is already mapped, so later batches written into it pay
-// neither. Memory goes back to the OS only when the arena is destroyed.
+// neither. Memory goes back to the OS when the arena is destroyed, or at
+// release() beyond max_free free blocks (blocks of a chunk of their own only).
 //
 // Not thread-safe: one thread acquires and releases (the Node binding's JS
 // thread); other threads may only read and write blocks they were lent.
@@ -18,8 +19,10 @@ class BlockArena {
  public:
   static constexpr size_t kAlign = 64;  // every block starts 64-byte aligned
 
-  // block_bytes > 0 (rounded up to kAlign).
-  explicit BlockArena(size_t block_bytes);
+  // block_bytes > 0 (rounded up to kAlign). A block of 2 MiB or more has a
+  // chunk of its own; such a block released while max_free blocks are
+  // already free goes back to the OS instead.
+  explicit BlockArena(size_t block_bytes, size_t max_free = SIZE_MAX);
   ~BlockArena();
   BlockArena(const BlockArena&) = delete;
   BlockArena& operator=(const BlockArena&) = delete;
@@ -43,6 +46,7 @@ class BlockArena {
   };
   size_t block_bytes_;
   size_t blocks_per_chunk_;
+  size_t max_free_;
   std::vector<Chunk> chunks_;
   std::vector<uint8_t*> free_;
   uint8_t* next_ = nullptr;  // the next never-used block of the last chunk
