@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ArraySource, DataLoader, random } from '../src/index.js';
 import { caseArbitrary, collect, runLength } from './helpers/loader-arbitraries.js';
 import { caseLoader, expectedBytes, type LoaderCase, serializeBatch } from './helpers/loader-cases.js';
-import { batchKey, expectedBatches, expectedSteps, epochOrder } from './helpers/loader-oracle.js';
+import { batchKey, expectedBatches, expectedRounds, epochOrder } from './helpers/loader-oracle.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rp-loader-order-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -63,7 +63,7 @@ describe('DataLoader order', () => {
           loader.close();
           counts.push(perEpoch);
         }
-        // Every shard takes every step, so all shards yield as many batches.
+        // Every shard takes part in every round, so all shards yield as many batches.
         for (const perEpoch of counts) expect(perEpoch).toEqual(counts[0]);
         const S = c.shardCount * c.batchSize;
         for (let e = 0; e < epochs; e++) {
@@ -184,7 +184,7 @@ describe('DataLoader order', () => {
       },
     });
     const sums = [...loader];
-    const expected = expectedSteps(
+    const expected = expectedRounds(
       { n: 20, batchSize: 6, shardCount: 1, dropRemainder: false, numEpochs: 2, seed: 99, shuffle: true },
       { epoch: 0, position: 0 },
     ).map((s) => s[0]!);

@@ -53,7 +53,7 @@ describe('DataLoader across processes', () => {
     const outputs = Array.from({ length: shardCount }, (_, k) =>
       JSON.parse(readFileSync(join(dir, `out-${k}.json`), 'utf8')) as Array<{ epoch: number; indices: number[]; y: number[] }>,
     );
-    // Every shard takes every step: the same batch count; each record once per epoch.
+    // Every shard takes part in every round: the same batch count; each record once per epoch.
     for (const out of outputs) expect(out.length).toBe(outputs[0]!.length);
     for (let e = 0; e < 2; e++) {
       const seen = outputs.flatMap((out) => out.filter((b) => b.epoch === e).flatMap((b) => b.indices));

@@ -106,7 +106,7 @@ describe('DataLoader resume', () => {
           rest.values.forEach((b) => record(b as { epoch: number; indices: Uint32Array }));
           loader.close();
         }
-        // Exactly once per epoch (dropRemainder: exactly the positions of whole steps).
+        // Exactly once per epoch (dropRemainder: exactly the positions of whole rounds).
         const S1 = 4 * c.batchSize;
         const S2 = newCount * c.batchSize;
         for (let e = 0; e < epochs; e++) {
@@ -136,7 +136,7 @@ describe('DataLoader resume', () => {
     fc.assert(
       fc.property(arb, ({ c: base, newBatchSize, newCount, stepsFrac }) => {
         const c: LoaderCase = { ...base, shardCount: 2, numEpochs: 2, map: 'none' };
-        // dropRemainder needs a whole step per epoch under both configurations.
+        // dropRemainder needs a whole round per epoch under both configurations.
         c.dropRemainder = base.dropRemainder && c.n >= 2 * c.batchSize && c.n >= newCount * newBatchSize;
         if (newBatchSize !== c.batchSize) changedSize += 1;
         const epochs = 2;

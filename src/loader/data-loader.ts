@@ -1,6 +1,6 @@
 // DataLoader: shuffled, sharded, batched loading with a state of a few dozen
 // bytes. The order is computed, never stored: epoch e visits the keyed
-// permutation seeded by (seed, e), and each global step of
+// permutation seeded by (seed, e), and each round (one batch per shard) of
 // shardCount × batchSize positions is split among the shards (see
 // native/include/rp/batch_schedule.h for the exact rules). C++ threads
 // assemble batches ahead of the caller; the state counts only batches that
@@ -116,13 +116,13 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
     if (this.asyncPending > 0) {
       throw withCode(new Error('next() called while a nextAsync() is pending; use one kind of iteration at a time'), ErrorCodes.LOADER_BUSY);
     }
-    return this.step();
+    return this.takeBatch();
   }
 
   /** The next batch, without blocking the event loop while it is assembled. */
   nextAsync(): Promise<IteratorResult<T, undefined>> {
     this.asyncPending++;
-    const run = this.asyncTail.then(() => this.whenReady()).then(() => this.step());
+    const run = this.asyncTail.then(() => this.whenReady()).then(() => this.takeBatch());
     this.asyncTail = run.then(
       () => undefined,
       () => undefined,
@@ -215,7 +215,7 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
     });
   }
 
-  private step(): IteratorResult<T, undefined> {
+  private takeBatch(): IteratorResult<T, undefined> {
     this.checkOpen();
     let taken = this.taken;
     if (taken === undefined) {

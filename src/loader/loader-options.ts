@@ -13,11 +13,11 @@ export interface DataLoaderOptions<B = unknown, T = B> {
   seed?: number | bigint;
   /** Epochs to run; Infinity never ends (default 1). */
   numEpochs?: number;
-  /** Drop each epoch's last global step if it is short, so every batch is full (default false). */
+  /** Drop each epoch's last round (one batch per shard) if it is short, so every batch is full (default false). */
   dropRemainder?: boolean;
   /** This process's shard, in [0, shardCount) (default 0). */
   shardIndex?: number;
-  /** The number of shards splitting each global step (default 1). */
+  /** The number of shards splitting each round of shardCount × batchSize records (default 1). */
   shardCount?: number;
   /**
    * Batches assembled ahead on C++ threads (default 2; 0 assembles on demand).

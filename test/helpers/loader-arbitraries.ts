@@ -25,7 +25,7 @@ export function caseArbitrary(opts: { sources?: SourceKind[]; maxN?: number; max
     .map(({ shardPick, ...c }) => ({
       ...c,
       shardIndex: shardPick % c.shardCount,
-      // dropRemainder needs at least one full global step per epoch
+      // dropRemainder needs at least one full round per epoch
       dropRemainder: c.dropRemainder && c.shardCount * c.batchSize <= c.n,
     }));
 }

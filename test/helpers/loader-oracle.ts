@@ -1,7 +1,7 @@
 // An independent reference for the DataLoader's order, written from the
 // documented rules with plain loops and a materialised permutation: the
-// order key chain, global steps, the even split of a short last step, and
-// dropRemainder dropping the whole short step.
+// order key chain, rounds (one batch per shard), the even split of a short
+// last round, and dropRemainder dropping the whole short round.
 import { random } from '../../src/index.js';
 
 export interface OrderConfig {
@@ -52,12 +52,12 @@ export function epochOrder(c: OrderConfig, epoch: number): Uint32Array {
   return order;
 }
 
-/** Every shard's batches of each global step from `from`, at most maxSteps steps. */
-export function expectedSteps(c: OrderConfig, from: Cursor, maxSteps = Infinity): ExpectedBatch[][] {
-  const steps: ExpectedBatch[][] = [];
+/** Every shard's batch of each round from `from`, at most maxRounds rounds. */
+export function expectedRounds(c: OrderConfig, from: Cursor, maxRounds = Infinity): ExpectedBatch[][] {
+  const rounds: ExpectedBatch[][] = [];
   let { epoch, position } = from;
   const S = c.shardCount * c.batchSize;
-  while (epoch < c.numEpochs && steps.length < maxSteps) {
+  while (epoch < c.numEpochs && rounds.length < maxRounds) {
     const remaining = c.n - position;
     if (c.dropRemainder && remaining < S) {
       epoch += 1;
@@ -75,7 +75,7 @@ export function expectedSteps(c: OrderConfig, from: Cursor, maxSteps = Infinity)
     const after = next === c.n || (c.dropRemainder && c.n - next < S) ? { epoch: epoch + 1, position: 0 } : { epoch, position: next };
     const order = epochOrder(c, epoch);
     let start = position;
-    steps.push(
+    rounds.push(
       sizes.map((size) => {
         const indices = Array.from(order.subarray(start, start + size));
         start += size;
@@ -84,10 +84,10 @@ export function expectedSteps(c: OrderConfig, from: Cursor, maxSteps = Infinity)
     );
     ({ epoch, position } = after);
   }
-  return steps;
+  return rounds;
 }
 
 /** One shard's batches from `from`. */
-export function expectedBatches(c: OrderConfig, shard: number, from: Cursor = { epoch: 0, position: 0 }, maxSteps = Infinity): ExpectedBatch[] {
-  return expectedSteps(c, from, maxSteps).map((step) => step[shard]!);
+export function expectedBatches(c: OrderConfig, shard: number, from: Cursor = { epoch: 0, position: 0 }, maxRounds = Infinity): ExpectedBatch[] {
+  return expectedRounds(c, from, maxRounds).map((round) => round[shard]!);
 }
