@@ -69,6 +69,22 @@ export class CheckpointNotFoundError extends ResumablePipelineError {
   }
 }
 
+/**
+ * A step saved as named parts does not fit the parts given to restore: a part
+ * is missing from the file, the file holds one unnamed state (or parts where
+ * one object was given), or a part's setState refused its state (`cause`).
+ * `parts` names the parts at fault; no part was changed.
+ */
+export class CheckpointPartError extends ResumablePipelineError {
+  readonly file: string;
+  readonly parts: string[];
+  constructor(file: string, parts: string[], message: string, options?: { cause?: unknown }) {
+    super('RP_CHECKPOINT_PART', message, options);
+    this.file = file;
+    this.parts = parts;
+  }
+}
+
 /** A state that does not fit the iterator it is restored into. */
 export class IncompatibleStateError extends ResumablePipelineError {
   /** The fields whose saved value differs from this iterator's. */
@@ -85,6 +101,17 @@ export class SourceOpenError extends ResumablePipelineError {
   constructor(file: string, message: string, options?: { cause?: unknown }) {
     super('RP_SOURCE_OPEN_FAILED', message, options);
     this.file = file;
+  }
+}
+
+/** A record of a source file that cannot be decoded (a JSON line that is not valid JSON or UTF-8); `line` is 1-based. */
+export class RecordDecodeError extends ResumablePipelineError {
+  readonly file: string;
+  readonly line: number;
+  constructor(file: string, line: number, message: string, options?: { cause?: unknown }) {
+    super('RP_RECORD_INVALID', message, options);
+    this.file = file;
+    this.line = line;
   }
 }
 

@@ -1,4 +1,7 @@
 export { PipelineCheckpoint, type PipelineCheckpointOptions, type SaveOptions } from './pipeline-checkpoint.js';
+export type { CheckpointParts, CheckpointTarget } from './parts.js';
+export type { KeepBest, RetentionPolicy } from './retention.js';
+export type { SaveOnSignalOptions } from './save-on-signal.js';
 export { FORMAT_NAME, FORMAT_VERSION } from './step-file.js';
 export { encodeState } from './state-encoder.js';
 export { decodeState } from './state-decoder.js';

@@ -11,10 +11,12 @@ import {
   CheckpointWriteError,
   ResumablePipelineError,
 } from '../errors.js';
-import type { Checkpointable, State } from '../iterator/state.js';
+import type { State } from '../iterator/state.js';
 import { argumentTypeError, boolean, describe, integer, optionalInteger, plainObject } from '../validate.js';
+import { applyPayload, capturePayload, type CheckpointTarget, resolveTarget } from './parts.js';
 import { PosixStepStore } from './posix-step-store.js';
-import { type RetentionPolicy, stepsToPrune } from './retention.js';
+import { type KeepBest, metricOf, parseKeepBest, rankByMetric, type RetentionPolicy, stepsToPrune } from './retention.js';
+import { installSaveOnSignal, type SaveOnSignalOptions } from './save-on-signal.js';
 import { encodeStepFile } from './step-file.js';
 import { listSteps, readStep, setAsideName, stepFileName, stepFileStatus, stepsIn, TEMP_FILE } from './step-directory.js';
 import type { StepStore, StepStoreLock } from './step-store.js';
@@ -34,16 +36,14 @@ export interface SaveOptions {
   metadata?: State;
   /** Overrides the directory's `keep` for this save. */
   keep?: number;
+  /** Overrides the directory's `keepBest` for this save. */
+  keepBest?: KeepBest;
   /** Replace the file of this step, and delete every newer step (a rewind), instead of throwing. */
   overwrite?: boolean;
 }
 
-function checkPipeline(pipeline: unknown, method: 'getState' | 'setState'): Checkpointable {
-  if (typeof pipeline !== 'object' || pipeline === null || typeof (pipeline as Record<string, unknown>)[method] !== 'function') {
-    throw argumentTypeError(`pipeline must be an object with a ${method}() method, got ${describe(pipeline)}`);
-  }
-  return pipeline as Checkpointable;
-}
+/** How a save treats a valid step file at or above its step (FORMAT.md §7). */
+type SaveMode = 'new' | 'overwrite' | 'replace-same';
 
 export class PipelineCheckpoint {
   readonly directory: string;
@@ -56,6 +56,13 @@ export class PipelineCheckpoint {
    * can change them then, so a save needs no directory listing.
    */
   private known: number[] = [];
+  /**
+   * keepBest's metric of each known step, read from the files under the lock
+   * (undefined: the file has none, or is corrupt); `metricName` says which
+   * metric they are, so a save with another keepBest reads them again.
+   */
+  private metrics = new Map<number, number | undefined>();
+  private metricName: string | undefined;
   /** Saves and deletes run one after another; reads wait for those queued before them. */
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
@@ -64,10 +71,11 @@ export class PipelineCheckpoint {
     if (typeof directory !== 'string' || directory === '') {
       throw argumentTypeError(`directory must be a non-empty string, got ${describe(directory)}`);
     }
-    const opts = plainObject(options_, 'options', ['keep', 'keepEvery', 'store']);
+    const opts = plainObject(options_, 'options', ['keep', 'keepEvery', 'keepBest', 'store']);
     this.retention = {
       keep: optionalInteger(opts.keep, 'options.keep', 1),
       keepEvery: optionalInteger(opts.keepEvery, 'options.keepEvery', 1),
+      keepBest: parseKeepBest(opts.keepBest, 'options.keepBest'),
     };
     if (opts.store !== undefined && (typeof opts.store !== 'object' || opts.store === null)) {
       throw argumentTypeError(`options.store must be a StepStore, got ${describe(opts.store)}`);
@@ -78,28 +86,63 @@ export class PipelineCheckpoint {
   }
 
   /**
-   * Captures pipeline.getState() and encodes it now, synchronously, so the
-   * pipeline may move on at once; resolves with the file's path once it is
-   * durable. Saves are written one at a time, in call order.
+   * Captures getState() of the pipeline, or of every part of a record of
+   * parts ({ loader, model, optimizer }), and encodes it now, synchronously
+   * (TypedArrays are copied into the file's bytes), so everything may move on
+   * at once; resolves with the file's path once it is durable. Saves are
+   * written one at a time, in call order.
    */
-  save(pipeline: Checkpointable, saveOptions: SaveOptions): Promise<string> {
-    let bytes: Uint8Array;
-    let step: number;
-    let keep: number | undefined;
-    let overwrite: boolean;
+  save(pipeline: CheckpointTarget, saveOptions: SaveOptions): Promise<string> {
+    let prepared: Prepared;
     try {
       this.checkOpen();
       if (saveOptions === undefined) throw argumentTypeError('options must be an object with a step, got undefined');
-      const opts = plainObject(saveOptions, 'options', ['step', 'metadata', 'keep', 'overwrite']);
-      step = integer(opts.step, 'options.step');
-      keep = optionalInteger(opts.keep, 'options.keep', 1) ?? this.retention.keep;
-      overwrite = boolean(opts.overwrite, 'options.overwrite', false);
-      const state = checkPipeline(pipeline, 'getState').getState();
-      bytes = encodeStepFile(step, state, opts.metadata === undefined ? {} : opts.metadata);
+      const opts = plainObject(saveOptions, 'options', ['step', 'metadata', 'keep', 'keepBest', 'overwrite']);
+      prepared = this.prepare(
+        pipeline,
+        integer(opts.step, 'options.step'),
+        opts.metadata,
+        boolean(opts.overwrite, 'options.overwrite', false) ? 'overwrite' : 'new',
+        {
+          keep: optionalInteger(opts.keep, 'options.keep', 1) ?? this.retention.keep,
+          keepEvery: this.retention.keepEvery,
+          keepBest: parseKeepBest(opts.keepBest, 'options.keepBest') ?? this.retention.keepBest,
+        },
+      );
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.enqueue((durable) => this.write(step, bytes, overwrite, keep, durable));
+    return this.enqueue((durable) => this.write(prepared, durable));
+  }
+
+  /**
+   * On one of `signals` (default SIGTERM and SIGINT), saves `parts` at
+   * `step()` with `metadata()` after any save in flight, then exits with
+   * 128 + the signal number; a second signal meanwhile exits at once (the
+   * directory still restores to its newest complete step). Returns a function
+   * that removes the handlers. See FORMAT.md §9.
+   */
+  saveOnSignal(parts: CheckpointTarget, options: SaveOnSignalOptions): () => void {
+    this.checkOpen();
+    return installSaveOnSignal(parts, options, (step, metadata) => {
+      try {
+        this.checkOpen();
+        // A step saved already (the loop saved it just before the signal) is replaced, never a newer one.
+        const prepared = this.prepare(parts, integer(step, 'step()'), metadata, 'replace-same', this.retention);
+        return this.enqueue((durable) => this.write(prepared, durable));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    });
+  }
+
+  /** Checks, captures and encodes a save (synchronously; throws on bad input). */
+  private prepare(pipeline: CheckpointTarget, step: number, metadata: unknown, mode: SaveMode, retention: RetentionPolicy): Prepared {
+    const payload = capturePayload(resolveTarget(pipeline, 'getState'));
+    const meta = metadata === undefined ? {} : metadata;
+    const bytes = encodeStepFile(step, payload, meta);
+    const keepBest = retention.keepBest;
+    return { step, bytes, mode, retention, metric: keepBest === undefined ? undefined : metricOf(meta as State, keepBest.metric) };
   }
 
   /**
@@ -107,8 +150,8 @@ export class PipelineCheckpoint {
    * RP_CHECKPOINT_CORRUPT warning) any that does not. Null only if there are
    * no step files; if there are some but none is valid, it throws.
    */
-  async restoreLatest(pipeline: Checkpointable): Promise<number | null> {
-    const target = checkPipeline(pipeline, 'setState');
+  async restoreLatest(pipeline: CheckpointTarget): Promise<number | null> {
+    const target = resolveTarget(pipeline, 'setState');
     await this.queue;
     const steps = await listSteps(this.store);
     const failures: CheckpointCorruptError[] = [];
@@ -121,7 +164,7 @@ export class PipelineCheckpoint {
         process.emitWarning(`${err.message}; falling back to an older step`, { code: err.code, type: 'CheckpointWarning' });
         continue;
       }
-      applyState(target, found.contents.state);
+      applyPayload(target, found.contents.state, found.file);
       return found.step;
     }
     if (failures.length > 0) {
@@ -134,12 +177,52 @@ export class PipelineCheckpoint {
   }
 
   /** Restores one step; a missing or corrupt file throws a typed error naming it. */
-  async restore(pipeline: Checkpointable, step: number): Promise<number> {
-    const target = checkPipeline(pipeline, 'setState');
+  async restore(pipeline: CheckpointTarget, step: number): Promise<number> {
+    const target = resolveTarget(pipeline, 'setState');
     integer(step, 'step');
     await this.queue;
-    applyState(target, (await readStep(this.store, this.directory, step)).state);
+    applyPayload(target, (await readStep(this.store, this.directory, step)).state, join(this.directory, stepFileName(step)));
     return step;
+  }
+
+  /**
+   * Restores the best step by `by` (default: options.keepBest's metric and
+   * mode), read from every step file's metadata; ties go to the older step.
+   * Corrupt files are skipped with a RP_CHECKPOINT_CORRUPT warning. Null if
+   * no valid step has the metric.
+   */
+  async restoreBest(pipeline: CheckpointTarget, by?: { metric: string; mode: 'min' | 'max' }): Promise<number | null> {
+    const target = resolveTarget(pipeline, 'setState');
+    let rank: { metric: string; mode: 'min' | 'max' };
+    if (by === undefined) {
+      if (this.retention.keepBest === undefined) {
+        throw argumentTypeError('restoreBest needs a { metric, mode } argument or options.keepBest, got neither');
+      }
+      rank = this.retention.keepBest;
+    } else {
+      const opts = plainObject(by, 'by', ['metric', 'mode']);
+      rank = parseKeepBest({ metric: opts.metric, mode: opts.mode, count: 1 }, 'by')!;
+    }
+    await this.queue;
+    let best: { step: number; value: number; state: State; file: string } | undefined;
+    for (const step of await listSteps(this.store)) {
+      const found = await stepFileStatus(this.store, this.directory, step);
+      if (found.status === 'missing') continue;
+      if (found.status === 'corrupt') {
+        process.emitWarning(`${found.error.message}; skipped by restoreBest`, { code: found.error.code, type: 'CheckpointWarning' });
+        continue;
+      }
+      const value = metricOf(found.contents.metadata, rank.metric);
+      if (value === undefined) continue;
+      const candidates = new Map<number, number | undefined>([[step, value]]);
+      if (best !== undefined) candidates.set(best.step, best.value);
+      if (best === undefined || rankByMetric(candidates, rank.mode)[0] === step) {
+        best = { step, value, state: found.contents.state, file: found.file };
+      }
+    }
+    if (best === undefined) return null;
+    applyPayload(target, best.state, best.file);
+    return best.step;
   }
 
   /** The steps whose files are present, ascending (files are not read: see restoreLatest). */
@@ -194,6 +277,8 @@ export class PipelineCheckpoint {
     this.lock?.release();
     this.lock = undefined;
     this.known = [];
+    this.metrics.clear();
+    this.metricName = undefined;
   }
 
   private checkOpen(): void {
@@ -223,10 +308,13 @@ export class PipelineCheckpoint {
     if (lock === null) throw new CheckpointLockedError(this.directory);
     try {
       const names = await this.store.list();
+      // Temp files of a writer that died: no live writer can own them now.
       for (const name of names) {
         if (TEMP_FILE.test(name)) await this.store.remove(name);
       }
       this.known = stepsIn(names);
+      this.metrics.clear();
+      this.metricName = undefined;
     } catch (err) {
       lock.release();
       throw err;
@@ -237,22 +325,35 @@ export class PipelineCheckpoint {
   private forget(step: number): void {
     const i = this.known.indexOf(step);
     if (i !== -1) this.known.splice(i, 1);
+    this.metrics.delete(step);
   }
 
-  private async write(
-    step: number,
-    bytes: Uint8Array,
-    overwrite: boolean,
-    keep: number | undefined,
-    durable: (path: string) => void,
-  ): Promise<string> {
+  /**
+   * The metric of every known step, read from its file (under the lock, so
+   * it stays true until this writer changes the directory).
+   */
+  private async knownMetrics(metric: string): Promise<Map<number, number | undefined>> {
+    if (this.metricName !== metric) {
+      this.metrics.clear();
+      this.metricName = metric;
+    }
+    for (const step of this.known) {
+      if (this.metrics.has(step)) continue;
+      const found = await stepFileStatus(this.store, this.directory, step);
+      this.metrics.set(step, found.status === 'valid' ? metricOf(found.contents.metadata, metric) : undefined);
+    }
+    return this.metrics;
+  }
+
+  private async write(prepared: Prepared, durable: (path: string) => void): Promise<string> {
+    const { step, bytes, mode, retention } = prepared;
     const file = join(this.directory, stepFileName(step));
     let prune: number[] = [];
     let failed: { name: string; reason: string }[] = [];
     try {
       await this.acquireLock();
       const notOlder = this.known.filter((s) => s >= step);
-      if (overwrite) {
+      if (mode === 'overwrite' || (mode === 'replace-same' && notOlder.every((s) => s === step))) {
         // A rewind: the newer steps go first, so once this save resolves it is the latest.
         const newer = notOlder.filter((s) => s > step).reverse();
         for (const s of newer) {
@@ -265,12 +366,19 @@ export class PipelineCheckpoint {
       // Retention is decided now and carried out in the same store call,
       // right after the new file is durable (one thread-pool trip per save).
       const after = this.known.includes(step) ? this.known : [...this.known, step].sort((a, b) => a - b);
-      prune = stepsToPrune(after, { keep, keepEvery: this.retention.keepEvery }).filter((s) => s !== step);
+      let metrics: Map<number, number | undefined> | undefined;
+      if (retention.keepBest !== undefined) {
+        metrics = new Map(await this.knownMetrics(retention.keepBest.metric));
+        metrics.set(step, prepared.metric);
+      }
+      prune = stepsToPrune(after, retention, metrics).filter((s) => s !== step);
       failed = await this.store.put(stepFileName(step), bytes, prune.map(stepFileName));
     } catch (err) {
       throw err instanceof ResumablePipelineError ? err : new CheckpointWriteError(file, err);
     }
     if (!this.known.includes(step)) this.known = [...this.known, step].sort((a, b) => a - b);
+    if (retention.keepBest !== undefined && this.metricName === retention.keepBest.metric) this.metrics.set(step, prepared.metric);
+    else this.metrics.delete(step); // read from the file when next needed
     const notRemoved = new Set(failed.map((f) => f.name));
     for (const old of prune) if (!notRemoved.has(stepFileName(old))) this.forget(old);
     durable(file);
@@ -317,24 +425,12 @@ export class PipelineCheckpoint {
   }
 }
 
-/** setState, rolled back to the previous state if it throws part-way. */
-function applyState(target: Checkpointable, state: State): void {
-  let before: State | undefined;
-  try {
-    before = typeof target.getState === 'function' ? target.getState() : undefined;
-  } catch {
-    before = undefined; // nothing to roll back to
-  }
-  try {
-    target.setState(state);
-  } catch (err) {
-    if (before !== undefined) {
-      try {
-        target.setState(before);
-      } catch {
-        // The original error is the one the caller needs.
-      }
-    }
-    throw err;
-  }
+/** A save, captured and encoded, waiting for its turn to be written. */
+interface Prepared {
+  step: number;
+  bytes: Uint8Array;
+  mode: SaveMode;
+  retention: RetentionPolicy;
+  /** keepBest's metric of this save's metadata (undefined: none, or no keepBest). */
+  metric: number | undefined;
 }

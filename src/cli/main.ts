@@ -6,11 +6,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { inspectDirectory, type DirectoryReport } from '../checkpoint/inspect.js';
+import { metricOf, rankByMetric } from '../checkpoint/retention.js';
 import { packageRoot } from '../native.js';
 import { stateToJson } from './state-json.js';
 import { clip, formatBytes, formatTable } from './table.js';
 
-const USAGE = `Usage: resumable-pipeline <command> DIR [--json]
+const USAGE = `Usage: resumable-pipeline <command> DIR [--json] [--metric NAME [--mode min|max]]
 
 Commands:
   inspect DIR   list every step file: step, size, time, metadata, valid or corrupt
@@ -18,6 +19,9 @@ Commands:
 
 Options:
   --json        machine-readable output (one JSON object)
+  --metric NAME add a column with metadata[NAME] and each step's rank by it
+                (keepBest's metric); steps without a number there have no rank
+  --mode M      min (default: lower is better, a loss) or max (an accuracy)
   -h, --help    show this help
   -v, --version show the package version
 
@@ -37,11 +41,26 @@ function corruptCount(report: DirectoryReport): number {
   return report.steps.filter((s) => !s.valid).length + report.setAside.length;
 }
 
-function toJson(report: DirectoryReport, command: string) {
+/** The metric column: each step's metric and its rank (1 = best), from retention's own ranking. */
+interface MetricColumn {
+  name: string;
+  mode: 'min' | 'max';
+  value: Map<number, number | undefined>;
+  rank: Map<number, number>;
+}
+
+function metricColumn(report: DirectoryReport, name: string, mode: 'min' | 'max'): MetricColumn {
+  const value = new Map(report.steps.map((s) => [s.step, s.valid ? metricOf(s.metadata, name) : undefined]));
+  const rank = new Map(rankByMetric(value, mode).map((step, i) => [step, i + 1]));
+  return { name, mode, value, rank };
+}
+
+function toJson(report: DirectoryReport, command: string, metric: MetricColumn | undefined) {
   return {
     command,
     directory: report.directory,
     ok: corruptCount(report) === 0,
+    ...(metric === undefined ? {} : { metric: { name: metric.name, mode: metric.mode } }),
     steps: report.steps.map((s) => ({
       step: s.step,
       file: s.file,
@@ -49,13 +68,14 @@ function toJson(report: DirectoryReport, command: string) {
       time: new Date(s.time).toISOString(),
       valid: s.valid,
       ...(s.valid ? { metadata: stateToJson(s.metadata!) } : { reason: s.reason }),
+      ...(metric === undefined ? {} : { metric: metric.value.get(s.step) ?? null, rank: metric.rank.get(s.step) ?? null }),
     })),
     setAside: report.setAside,
     tempFiles: report.tempFiles,
   };
 }
 
-function renderInspect(report: DirectoryReport, io: Output): void {
+function renderInspect(report: DirectoryReport, io: Output, metric: MetricColumn | undefined): void {
   io.out(`${report.directory}: ${report.steps.length} step file(s)`);
   if (report.steps.length > 0) {
     const rows = report.steps.map((s) => [
@@ -63,9 +83,11 @@ function renderInspect(report: DirectoryReport, io: Output): void {
       formatBytes(s.size),
       new Date(s.time).toISOString(),
       s.valid ? 'valid' : `CORRUPT: ${s.reason}`,
+      ...(metric === undefined ? [] : [String(metric.value.get(s.step) ?? '-'), String(metric.rank.get(s.step) ?? '-')]),
       s.valid ? clip(JSON.stringify(stateToJson(s.metadata!)), 60) : '-',
     ]);
-    io.out(formatTable(['STEP', 'SIZE', 'TIME', 'STATUS', 'METADATA'], rows));
+    const metricHeader = metric === undefined ? [] : [metric.name.toUpperCase(), `RANK (${metric.mode})`];
+    io.out(formatTable(['STEP', 'SIZE', 'TIME', 'STATUS', ...metricHeader, 'METADATA'], rows));
   }
   renderExtras(report, io);
 }
@@ -82,6 +104,7 @@ function renderExtras(report: DirectoryReport, io: Output): void {
   for (const file of report.setAside) io.out(`CORRUPT (set aside by a writer) ${file}`);
   if (report.tempFiles.length > 0) {
     io.out(`${report.tempFiles.length} temp file(s) of a save in progress or a crashed writer (the next writer removes them)`);
+    for (const file of report.tempFiles) io.out(`TEMP ${file}`);
   }
 }
 
@@ -92,7 +115,13 @@ export async function main(argv: readonly string[], io: Output = stdio): Promise
     parsed = parseArgs({
       args: [...argv],
       allowPositionals: true,
-      options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' } },
+      options: {
+        json: { type: 'boolean' },
+        metric: { type: 'string' },
+        mode: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
     });
   } catch (err) {
     io.err(`${(err as Error).message}\n\n${USAGE}`);
@@ -112,6 +141,18 @@ export async function main(argv: readonly string[], io: Output = stdio): Promise
     io.err(command === undefined ? USAGE : `expected "inspect DIR" or "verify DIR", got "${positionals.join(' ')}"\n\n${USAGE}`);
     return 2;
   }
+  if (values.mode !== undefined && values.mode !== 'min' && values.mode !== 'max') {
+    io.err(`--mode must be min or max, got "${values.mode}"\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.mode !== undefined && values.metric === undefined) {
+    io.err(`--mode needs --metric NAME\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.metric === '') {
+    io.err(`--metric needs a name\n\n${USAGE}`);
+    return 2;
+  }
   let report: DirectoryReport;
   try {
     report = await inspectDirectory(dir);
@@ -119,8 +160,9 @@ export async function main(argv: readonly string[], io: Output = stdio): Promise
     io.err(`resumable-pipeline ${command}: cannot read ${dir}: ${(err as Error).message}`);
     return 2;
   }
-  if (values.json) io.out(JSON.stringify(toJson(report, command), null, 2));
-  else if (command === 'inspect') renderInspect(report, io);
+  const metric = values.metric === undefined ? undefined : metricColumn(report, values.metric, (values.mode ?? 'min') as 'min' | 'max');
+  if (values.json) io.out(JSON.stringify(toJson(report, command, metric), null, 2));
+  else if (command === 'inspect') renderInspect(report, io, metric);
   else renderVerify(report, io);
   return command === 'verify' && corruptCount(report) > 0 ? 1 : 0;
 }
