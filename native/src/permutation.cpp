@@ -8,64 +8,14 @@
 #include <stdexcept>
 #include <string>
 
+#include "rp/cipher.h"
 #include "rp/thread_pool.h"
 
 namespace rp {
 namespace {
 
-// The round function's output is cut to the top `hi_bits` of a 32-bit word,
-// so what it needs is for every input bit to reach the top bits: multiply
-// (low bits spread upward), xor-shift (high bits fold back down), multiply
-// again. That is murmur3's fmix32 less the steps that only serve the low
-// output bits, and keeps one round at about 10 simple ops.
-inline uint32_t round_fn(uint32_t lo, uint32_t rk) {
-  uint32_t h = (lo ^ rk) * 0x85ebca6bu;
-  h ^= h >> 15;
-  h *= 0xc2b2ae35u;
-  return h;
-}
-
-// Field geometry for one Permutation, hoisted out of the per-index loops.
-struct Geometry {
-  int hi_bits;     // width of the field F masks, the new low field
-  int lo_bits;     // width of the field F reads, moved to the top
-  int out_shift;   // 32 - hi_bits: takes F's top hi_bits bits
-  uint32_t lo_mask;
-};
-
-// The field widths of a domain of 2^bits (bits >= 1) split at hi_bits.
-Geometry make_geometry(int bits, int hi_bits) {
-  return Geometry{hi_bits, bits - hi_bits, 32 - hi_bits, (uint32_t{1} << (bits - hi_bits)) - 1};
-}
-
-// One Feistel round: (hi | lo) -> (lo | hi ^ F(lo)). Invertible for any field
-// widths (lo gives F back), so repeating the same formula, even though the
-// fields shift meaning between rounds, stays a bijection. Widths are at most
-// 16 and hi_bits >= 1 here, so every shift is in [1, 31].
-inline uint32_t feistel_round(uint32_t x, uint32_t rk, const Geometry& g) {
-  const uint32_t hi = x >> g.lo_bits;
-  const uint32_t lo = x & g.lo_mask;
-  return (lo << g.hi_bits) | (hi ^ (round_fn(lo, rk) >> g.out_shift));
-}
-
-// Smallest domain used for n >= 2. With a low field of 1 bit (domains of 8 or
-// fewer) every round function is affine over GF(2), so the whole cipher is
-// affine and, e.g., where positions 0 and 1 land jointly is far from uniform
-// (n = 5 or 6: chi-square in the thousands on 19/29 dof over 200k keys, even
-// with truly random round functions); a 16-element domain still shows bias.
-// From 64 on the 8 rounds measure clean, and cycle-walking a tiny n through
-// 64 values costs nothing that matters.
-constexpr int kMinDomainBits = 6;
-
-// Smallest b >= kMinDomainBits with 2^b >= n, for n in [2, 2^32]; 0 for n = 1
-// (the only permutation). Sizing from n - 1 or from floor(log2 n) would make
-// n = 2^k + 1 map into a too-small domain.
-int domain_bits(uint64_t n) {
-  if (n == 1) return 0;
-  int b = kMinDomainBits;
-  while ((uint64_t{1} << b) < n) ++b;
-  return b;
-}
+using cipher::feistel_round;
+using cipher::Geometry;
 
 // Indices handled per block in fill(): all get one pass in a branch-free loop
 // (independent lanes the CPU can overlap or vectorise), then those that landed
@@ -148,18 +98,9 @@ Permutation::Permutation(Key key, uint64_t n) : n_(n) {
     throw std::invalid_argument("Permutation size " + std::to_string(n) +
                                 " is outside [1, 2^32]");
   }
-  bits_ = domain_bits(n);
-  hi_bits_ = (bits_ + 1) / 2;
+  bits_ = cipher::domain_bits(n);
   // Round keys are the first kRounds words of the key's bit stream.
   random_bits(key, round_keys_, kRounds);
-}
-
-// One pass over [0, 2^bits). For n = 1 (bits 0) the domain is {0}.
-uint32_t Permutation::encrypt(uint32_t x) const {
-  if (bits_ == 0) return 0;
-  const Geometry g = make_geometry(bits_, hi_bits_);
-  for (int r = 0; r < kRounds; ++r) x = feistel_round(x, round_keys_[r], g);
-  return x;
 }
 
 uint32_t Permutation::operator()(uint64_t i) const {
@@ -167,13 +108,7 @@ uint32_t Permutation::operator()(uint64_t i) const {
     throw std::out_of_range("Permutation index " + std::to_string(i) +
                             " is out of range for size " + std::to_string(n_));
   }
-  // Cycle-walk: the cycle through i in the domain must re-enter [0, n), and
-  // following it from inside [0, n) to the next point inside keeps a bijection.
-  uint32_t x = static_cast<uint32_t>(i);
-  do {
-    x = encrypt(x);
-  } while (x >= n_);
-  return x;
+  return cipher::permutation_index(static_cast<uint32_t>(i), n_, bits_, round_keys_);
 }
 
 void Permutation::fill(uint64_t start, uint32_t* out, size_t count) const {
@@ -187,7 +122,7 @@ void Permutation::fill(uint64_t start, uint32_t* out, size_t count) const {
     for (size_t j = 0; j < count; ++j) out[j] = 0;
     return;
   }
-  const Geometry g = make_geometry(bits_, hi_bits_);
+  const Geometry g = cipher::make_geometry(bits_);
   uint32_t rk[kRounds];
   for (int r = 0; r < kRounds; ++r) rk[r] = round_keys_[r];
   const uint64_t n = n_;

@@ -4,40 +4,13 @@
 // checkpoint: a position in the stream is just a counter.
 #include "rp/random.h"
 
+#include "rp/cipher.h"
+
 namespace rp {
 namespace {
 
-inline uint32_t rotl32(uint32_t x, int r) {
-  return (x << r) | (x >> (32 - r));  // r is never 0 or 32 here
-}
-
-// The Random123 rotation schedule for 2x32; round r uses kRot[r % 8].
-constexpr int kRot[8] = {13, 15, 26, 6, 17, 29, 16, 24};
-
-// Four rounds with rotations kRot[base..base+4), fully unrolled by the
-// compiler because base is a template constant.
-template <int base>
-inline void four_rounds(uint32_t& x0, uint32_t& x1) {
-  x0 += x1; x1 = rotl32(x1, kRot[base + 0]); x1 ^= x0;
-  x0 += x1; x1 = rotl32(x1, kRot[base + 1]); x1 ^= x0;
-  x0 += x1; x1 = rotl32(x1, kRot[base + 2]); x1 ^= x0;
-  x0 += x1; x1 = rotl32(x1, kRot[base + 3]); x1 ^= x0;
-}
-
-inline void hash(uint32_t k0, uint32_t k1, uint32_t c0, uint32_t c1,
-                 uint32_t& y0, uint32_t& y1) {
-  // Threefish's parity constant makes the extended key schedule never all-zero.
-  const uint32_t ks[3] = {k0, k1, 0x1BD11BDAu ^ k0 ^ k1};
-  uint32_t x0 = c0 + ks[0];
-  uint32_t x1 = c1 + ks[1];
-  // 20 rounds = 5 groups of 4; after group s (1..5) inject key s.
-  four_rounds<0>(x0, x1); x0 += ks[1]; x1 += ks[2] + 1;
-  four_rounds<4>(x0, x1); x0 += ks[2]; x1 += ks[0] + 2;
-  four_rounds<0>(x0, x1); x0 += ks[0]; x1 += ks[1] + 3;
-  four_rounds<4>(x0, x1); x0 += ks[1]; x1 += ks[2] + 4;
-  four_rounds<0>(x0, x1); x0 += ks[2]; x1 += ks[0] + 5;
-  y0 = x0;
-  y1 = x1;
+inline void hash(uint32_t k0, uint32_t k1, uint32_t c0, uint32_t c1, uint32_t& y0, uint32_t& y1) {
+  cipher::threefry2x32(k0, k1, c0, c1, y0, y1);
 }
 
 // JAX's threefry_2x32(key, iota(L)) written without the iota: the counters are

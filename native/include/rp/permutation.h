@@ -4,10 +4,12 @@
 // affine over GF(2) and visibly biased. Prefer fill() for ranges: it runs
 // blocks of indices side by side (one index is a dependent chain of rounds).
 // Round keys come from random_bits(key, kRounds): give it a key of its own.
+// The rounds themselves are rp::cipher's, shared with any device backend.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 
+#include "rp/cipher.h"
 #include "rp/random.h"
 
 namespace rp {
@@ -17,7 +19,7 @@ class ThreadPool;
 class Permutation {
  public:
   static constexpr uint64_t kMaxSize = uint64_t{1} << 32;
-  static constexpr int kRounds = 8;
+  static constexpr int kRounds = cipher::kFeistelRounds;
 
   // n in [1, kMaxSize]; throws std::invalid_argument otherwise.
   Permutation(Key key, uint64_t n);
@@ -34,11 +36,8 @@ class Permutation {
   void materialize(uint32_t* out, ThreadPool& pool) const;
 
  private:
-  uint32_t encrypt(uint32_t x) const;  // one pass over the 2^bits domain
-
   uint64_t n_;
   int bits_;        // domain is [0, 2^bits_)
-  int hi_bits_;     // ceil(bits_ / 2)
   uint32_t round_keys_[kRounds];
 };
 
