@@ -42,13 +42,35 @@ export class CheckpointExistsError extends ResumablePipelineError {
   }
 }
 
-/** A save (or delete) failed on I/O; `cause` is the system error (its `code` is e.g. ENOSPC). Earlier steps are untouched. */
+/**
+ * A save (or delete, or creating the directory) failed on I/O; `cause` is the
+ * system error (its `code` is e.g. ENOSPC). Earlier steps are untouched.
+ */
 export class CheckpointWriteError extends ResumablePipelineError {
   readonly file: string;
-  constructor(file: string, cause: unknown) {
-    super('RP_CHECKPOINT_WRITE_FAILED', `could not save checkpoint ${file}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  /** `action` completes "could not ... <file>" in the message. */
+  constructor(file: string, cause: unknown, action = 'save checkpoint') {
+    super('RP_CHECKPOINT_WRITE_FAILED', `could not ${action} ${file}: ${messageOf(cause)}`, { cause });
     this.file = file;
   }
+}
+
+/**
+ * Listing the checkpoint directory or reading a step file failed on I/O
+ * (EACCES, EIO, a directory that is gone, ...): `file` is the directory or
+ * the step file, `cause` the system error (its `code` is Node's, e.g. EACCES).
+ * A step file that is simply missing is CheckpointNotFoundError instead.
+ */
+export class CheckpointReadError extends ResumablePipelineError {
+  readonly file: string;
+  constructor(file: string, cause: unknown) {
+    super('RP_CHECKPOINT_READ_FAILED', `could not read checkpoint ${file}: ${messageOf(cause)}`, { cause });
+    this.file = file;
+  }
+}
+
+function messageOf(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
 }
 
 /** save() or delete() after close(). */

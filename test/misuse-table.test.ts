@@ -3,7 +3,7 @@
 // codes"), whose message names the argument, field or file at fault. Each
 // row is [entry point: misuse, call, class, code, culprit]; the call may
 // throw or return a promise that rejects.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import {
   CheckpointExistsError,
   CheckpointLockedError,
   CheckpointNotFoundError,
+  CheckpointReadError,
   CheckpointWriteError,
   DataLoader,
   IncompatibleStateError,
@@ -99,6 +100,21 @@ function checkpoint(name = 'ckpt'): { cp: PipelineCheckpoint; dir: string } {
   const cp = new PipelineCheckpoint(d);
   open.push(cp);
   return { cp, dir: d };
+}
+
+/** A checkpoint whose directory was replaced by a regular file after it was opened. */
+function goneDirectory(): { cp: PipelineCheckpoint; dir: string } {
+  const made = checkpoint('gone');
+  rmSync(made.dir, { recursive: true });
+  writeFileSync(made.dir, 'a file where the directory was');
+  return made;
+}
+
+/** A checkpoint whose step_1.msgpack is a symlink to itself (opening it fails with ELOOP). */
+function unreadableStep(): { cp: PipelineCheckpoint; dir: string } {
+  const made = checkpoint('loop');
+  symlinkSync('step_1.msgpack', join(made.dir, 'step_1.msgpack'));
+  return made;
 }
 
 // Directories with steps, made before the table runs.
@@ -354,6 +370,27 @@ const rows: Row[] = [
   ],
   ['inspectDirectory: empty directory', () => inspectDirectory(''), TypeError, INVALID, /directory/],
 
+  // The file system outside a save: Node's error is the `cause`, never thrown bare.
+  [
+    'PipelineCheckpoint: a file where a parent directory should be',
+    () => {
+      const file = fresh('not-a-dir');
+      writeFileSync(file, '');
+      return new PipelineCheckpoint(join(file, 'ckpt'));
+    },
+    CheckpointWriteError,
+    'RP_CHECKPOINT_WRITE_FAILED',
+    /could not create checkpoint directory .*not-a-dir-\d+\/ckpt: ENOTDIR/,
+  ],
+  ['PipelineCheckpoint#steps: directory gone', () => goneDirectory().cp.steps(), CheckpointReadError, 'RP_CHECKPOINT_READ_FAILED', /gone-\d+: ENOTDIR/],
+  ['PipelineCheckpoint#latestStep: directory gone', () => goneDirectory().cp.latestStep(), CheckpointReadError, 'RP_CHECKPOINT_READ_FAILED', /gone-\d+: ENOTDIR/],
+  ['PipelineCheckpoint#restoreLatest: directory gone', () => goneDirectory().cp.restoreLatest(pipeline()), CheckpointReadError, 'RP_CHECKPOINT_READ_FAILED', /gone-\d+: ENOTDIR/],
+  ['PipelineCheckpoint#restore: unreadable step file', () => unreadableStep().cp.restore(pipeline(), 1), CheckpointReadError, 'RP_CHECKPOINT_READ_FAILED', /loop-\d+\/step_1\.msgpack: ELOOP/],
+  ['PipelineCheckpoint#metadata: unreadable step file', () => unreadableStep().cp.metadata(1), CheckpointReadError, 'RP_CHECKPOINT_READ_FAILED', /loop-\d+\/step_1\.msgpack: ELOOP/],
+  ['PipelineCheckpoint#restoreLatest: unreadable step file', () => unreadableStep().cp.restoreLatest(pipeline()), CheckpointReadError, 'RP_CHECKPOINT_READ_FAILED', /loop-\d+\/step_1\.msgpack: ELOOP/],
+  ['inspectDirectory: missing directory', () => inspectDirectory(join(dir, 'no-such-dir')), CheckpointReadError, 'RP_CHECKPOINT_READ_FAILED', /no-such-dir: ENOENT/],
+  ['inspectDirectory: unreadable step file', () => inspectDirectory(unreadableStep().dir), CheckpointReadError, 'RP_CHECKPOINT_READ_FAILED', /loop-\d+\/step_1\.msgpack: ELOOP/],
+
   // encodeState / decodeState
   ['encodeState: undefined', () => encodeState(undefined), TypeError, STATE, /^state is undefined/],
   ['encodeState: a hole in an array', () => encodeState({ a: [1, undefined] }), TypeError, STATE, /state\.a\[1\]/],
@@ -409,7 +446,8 @@ describe('misuse table: class, code and culprit of every public error', () => {
       'gather', 'hugePageBuffer', 'ArraySource', 'NpySource.open', 'NpySource#array', 'DataLoader',
       'DataLoader#next', 'DataLoader#nextAsync', 'DataLoader#setState', 'DataLoader#recycle',
       'PipelineCheckpoint', 'PipelineCheckpoint#save', 'PipelineCheckpoint#restore', 'PipelineCheckpoint#restoreLatest',
-      'PipelineCheckpoint#metadata', 'PipelineCheckpoint#delete', 'inspectDirectory', 'encodeState', 'decodeState',
+      'PipelineCheckpoint#metadata', 'PipelineCheckpoint#delete', 'PipelineCheckpoint#steps', 'PipelineCheckpoint#latestStep',
+      'inspectDirectory', 'encodeState', 'decodeState',
     ];
     const covered = new Set(rows.map(([name]) => name.slice(0, name.indexOf(':'))));
     expect(entryPoints.filter((e) => !covered.has(e))).toEqual([]);

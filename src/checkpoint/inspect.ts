@@ -4,7 +4,7 @@
 import { join, resolve } from 'node:path';
 import type { State } from '../iterator/state.js';
 import { PosixStepStore } from './posix-step-store.js';
-import { SET_ASIDE_FILE, stepFileStatus, stepsIn, TEMP_FILE } from './step-directory.js';
+import { listNames, SET_ASIDE_FILE, stepFileStatus, stepsIn, TEMP_FILE } from './step-directory.js';
 import type { StepStore } from './step-store.js';
 import { argumentTypeError } from '../error-codes.js';
 
@@ -37,7 +37,7 @@ export async function inspectDirectory(directory: string, options: { store?: Ste
   if (typeof directory !== 'string' || directory === '') throw argumentTypeError('directory must be a non-empty string');
   const dir = resolve(directory);
   const store = options.store ?? new PosixStepStore(dir);
-  const names = (await store.list()).sort();
+  const names = (await listNames(store, dir)).sort();
   const steps: StepFileReport[] = [];
   for (const step of stepsIn(names)) {
     const found = await stepFileStatus(store, dir, step);

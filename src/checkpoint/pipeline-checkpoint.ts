@@ -8,6 +8,7 @@ import {
   CheckpointCorruptError,
   CheckpointExistsError,
   CheckpointLockedError,
+  CheckpointReadError,
   CheckpointWriteError,
   ResumablePipelineError,
 } from '../errors.js';
@@ -82,7 +83,11 @@ export class PipelineCheckpoint {
     }
     this.directory = resolve(directory);
     this.store = (opts.store as StepStore | undefined) ?? new PosixStepStore(this.directory);
-    this.store.create();
+    try {
+      this.store.create();
+    } catch (err) {
+      throw err instanceof ResumablePipelineError ? err : new CheckpointWriteError(this.directory, err, 'create checkpoint directory');
+    }
   }
 
   /**
@@ -153,7 +158,7 @@ export class PipelineCheckpoint {
   async restoreLatest(pipeline: CheckpointTarget): Promise<number | null> {
     const target = resolveTarget(pipeline, 'setState');
     await this.queue;
-    const steps = await listSteps(this.store);
+    const steps = await listSteps(this.store, this.directory);
     const failures: CheckpointCorruptError[] = [];
     for (let i = steps.length - 1; i >= 0; i--) {
       const found = await stepFileStatus(this.store, this.directory, steps[i]!);
@@ -205,7 +210,7 @@ export class PipelineCheckpoint {
     }
     await this.queue;
     let best: { step: number; value: number; state: State; file: string } | undefined;
-    for (const step of await listSteps(this.store)) {
+    for (const step of await listSteps(this.store, this.directory)) {
       const found = await stepFileStatus(this.store, this.directory, step);
       if (found.status === 'missing') continue;
       if (found.status === 'corrupt') {
@@ -228,7 +233,7 @@ export class PipelineCheckpoint {
   /** The steps whose files are present, ascending (files are not read: see restoreLatest). */
   async steps(): Promise<number[]> {
     await this.queue;
-    return listSteps(this.store);
+    return listSteps(this.store, this.directory);
   }
 
   /** The highest step present, or null. */
@@ -374,6 +379,8 @@ export class PipelineCheckpoint {
       prune = stepsToPrune(after, retention, metrics).filter((s) => s !== step);
       failed = await this.store.put(stepFileName(step), bytes, prune.map(stepFileName));
     } catch (err) {
+      // A read on the way (a conflict check, keepBest's metrics) fails the save as a write error.
+      if (err instanceof CheckpointReadError) throw new CheckpointWriteError(file, err.cause);
       throw err instanceof ResumablePipelineError ? err : new CheckpointWriteError(file, err);
     }
     if (!this.known.includes(step)) this.known = [...this.known, step].sort((a, b) => a - b);

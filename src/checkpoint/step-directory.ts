@@ -2,7 +2,7 @@
 // Only these patterns are ever touched; anything else in the directory is left alone.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { CheckpointCorruptError, CheckpointNotFoundError } from '../errors.js';
+import { CheckpointCorruptError, CheckpointNotFoundError, CheckpointReadError, ResumablePipelineError } from '../errors.js';
 import { decodeStepFile, type StepFile } from './step-file.js';
 import type { StepStore } from './step-store.js';
 
@@ -44,16 +44,30 @@ export function stepsIn(names: readonly string[]): number[] {
   return steps.sort((a, b) => a - b);
 }
 
-/** The steps whose files are present, ascending. */
-export async function listSteps(store: StepStore): Promise<number[]> {
-  return stepsIn(await store.list());
+/** Every name in the directory `dir`; an I/O error is a CheckpointReadError naming dir. */
+export async function listNames(store: StepStore, dir: string): Promise<string[]> {
+  try {
+    return await store.list();
+  } catch (err) {
+    throw readError(dir, err);
+  }
+}
+
+/** The steps whose files are present in `dir`, ascending. */
+export async function listSteps(store: StepStore, dir: string): Promise<number[]> {
+  return stepsIn(await listNames(store, dir));
+}
+
+/** A store's own typed errors pass; a system error becomes CheckpointReadError (cause: it). */
+function readError(path: string, err: unknown): unknown {
+  return err instanceof ResumablePipelineError ? err : new CheckpointReadError(path, err);
 }
 
 /**
  * What one step file is, as every reader classifies it (FORMAT.md §5): valid
  * (with its contents), missing, or corrupt (with the error naming it and why;
  * a FIFO or any other non-regular file is corrupt and never read). I/O errors
- * other than a missing file reject.
+ * other than a missing file reject with CheckpointReadError naming the file.
  */
 export type StepFileStatus =
   | { status: 'valid'; step: number; file: string; size: number; mtimeMs: number; contents: StepFile }
@@ -63,7 +77,12 @@ export type StepFileStatus =
 /** Reads and checks one step file of the directory `dir` (used to name it in errors). */
 export async function stepFileStatus(store: StepStore, dir: string, step: number): Promise<StepFileStatus> {
   const file = join(dir, stepFileName(step));
-  const stored = await store.read(stepFileName(step));
+  let stored;
+  try {
+    stored = await store.read(stepFileName(step));
+  } catch (err) {
+    throw readError(file, err);
+  }
   if (stored === undefined) return { status: 'missing', step, file };
   const { bytes, size, mtimeMs } = stored;
   if (bytes === undefined) {
