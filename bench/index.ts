@@ -4,6 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { checkpointSection } from './checkpoint.js';
+import { compositeSaveSection } from './composite-save.js';
 import { codecSection } from './codec.js';
 import { gatherOrdinarySection, gatherSection } from './gather.js';
 import { type BenchContext, machine, printTable, type Row, type Section } from './harness.js';
@@ -30,6 +31,7 @@ const sections: Section[] = [
   loaderLabSection,
   permutationSection,
   checkpointSection,
+  compositeSaveSection,
   codecSection,
   memorySection,
   gatherSection,

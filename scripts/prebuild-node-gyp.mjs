@@ -7,13 +7,13 @@
 // can live outside the repository's own build/ (and leave the local build be).
 // The addon is a Node-API build (package.json "binary.napi_versions"): cmake-js
 // compiles against node-api-headers, so --target and --devdir do not matter.
+// A Linux prebuild is linked for old glibc (CMake option RP_PORTABLE), and a
+// cross-built one gets its toolchain file (scripts/prebuild-targets.mjs).
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+import { join } from 'node:path';
+import { TARGETS, isNative, root } from './prebuild-targets.mjs';
 const [command, ...options] = process.argv.slice(2);
 if (command !== 'rebuild') {
   console.error(`prebuild-node-gyp: only "rebuild" is supported, got ${JSON.stringify(command)}`);
@@ -34,6 +34,21 @@ for (const option of options) {
   }
 }
 
+const arch = cmakeJsArgs.includes('--arch') ? cmakeJsArgs[cmakeJsArgs.indexOf('--arch') + 1] : process.arch;
+const target = TARGETS.find((t) => t.platform === process.platform && t.arch === arch);
+if (target !== undefined) {
+  cmakeJsArgs.push('--CDRP_PORTABLE=ON');
+  if (!isNative(target)) cmakeJsArgs.push(`--CDCMAKE_TOOLCHAIN_FILE=${join(root, target.toolchain)}`);
+} else if (arch !== process.arch) {
+  console.error(`prebuild-node-gyp: no toolchain to build ${process.platform}-${arch} on this ${process.arch} host`);
+  process.exit(2);
+}
+
 const cmakeJs = createRequire(import.meta.url).resolve('cmake-js/bin/cmake-js');
 console.log(`prebuild-node-gyp: cmake-js ${cmakeJsArgs.join(' ')}`);
-execFileSync(process.execPath, [cmakeJs, ...cmakeJsArgs], { stdio: 'inherit' });
+try {
+  execFileSync(process.execPath, [cmakeJs, ...cmakeJsArgs], { stdio: 'inherit' });
+} catch {
+  console.error(`prebuild-node-gyp: cmake-js failed for ${process.platform}-${arch} (its output is above)`);
+  process.exit(1);
+}

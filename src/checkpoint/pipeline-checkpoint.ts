@@ -196,7 +196,7 @@ export class PipelineCheckpoint {
    * Corrupt files are skipped with a RP_CHECKPOINT_CORRUPT warning. Null if
    * no valid step has the metric.
    */
-  async restoreBest(pipeline: CheckpointTarget, by?: { metric: string; mode: 'min' | 'max' }): Promise<number | null> {
+  async restoreBest(pipeline: CheckpointTarget, by?: { metric: string; mode: 'min' | 'max'; count?: number }): Promise<number | null> {
     const target = resolveTarget(pipeline, 'setState');
     let rank: { metric: string; mode: 'min' | 'max' };
     if (by === undefined) {
@@ -205,7 +205,7 @@ export class PipelineCheckpoint {
       }
       rank = this.retention.keepBest;
     } else {
-      const opts = plainObject(by, 'by', ['metric', 'mode']);
+      const opts = plainObject(by, 'by', ['metric', 'mode', 'count']); // a keepBest object will do (its count is not used)
       rank = parseKeepBest({ metric: opts.metric, mode: opts.mode, count: 1 }, 'by')!;
     }
     await this.queue;
