@@ -159,22 +159,23 @@ inline Napi::TypedArray TypedArrayArg(const Napi::CallbackInfo& info, size_t i,
   return ta;
 }
 
+// A TypedArray argument of one element type; `kind` names it in the message.
+template <typename T>
+inline T TypedArrayArgOf(const Napi::CallbackInfo& info, size_t i, const char* name,
+                         napi_typedarray_type type, const char* kind) {
+  Napi::TypedArray ta = TypedArrayArg(info, i, name);
+  if (ta.TypedArrayType() != type) ThrowType(info.Env(), std::string(name) + " must be a " + kind);
+  return ta.As<T>();
+}
+
 inline Napi::Uint32Array Uint32ArrayArg(const Napi::CallbackInfo& info, size_t i,
                                         const char* name) {
-  Napi::TypedArray ta = TypedArrayArg(info, i, name);
-  if (ta.TypedArrayType() != napi_uint32_array) {
-    ThrowType(info.Env(), std::string(name) + " must be a Uint32Array");
-  }
-  return ta.As<Napi::Uint32Array>();
+  return TypedArrayArgOf<Napi::Uint32Array>(info, i, name, napi_uint32_array, "Uint32Array");
 }
 
 inline Napi::Uint8Array Uint8ArrayArg(const Napi::CallbackInfo& info, size_t i,
                                       const char* name) {
-  Napi::TypedArray ta = TypedArrayArg(info, i, name);
-  if (ta.TypedArrayType() != napi_uint8_array) {
-    ThrowType(info.Env(), std::string(name) + " must be a Uint8Array");
-  }
-  return ta.As<Napi::Uint8Array>();
+  return TypedArrayArgOf<Napi::Uint8Array>(info, i, name, napi_uint8_array, "Uint8Array");
 }
 
 // A TypedArray argument read with one napi_get_typedarray_info call, for hot
