@@ -20,3 +20,14 @@ it('the loader demo resumes a DataLoader after SIGKILL, then elastically with tw
   expect(out).toMatch(/^Resumed stream matches the uninterrupted run/m);
   expect(out).toMatch(/^Two shards resumed from the same file: .* came exactly once$/m);
 });
+
+it('the training demo resumes a tfjs model, its optimizer and the loader after SIGKILL and SIGTERM, byte for byte', () => {
+  const root = join(__dirname, '..');
+  const out = execFileSync(process.execPath, ['--import', 'tsx', 'examples/train.ts'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  expect(out).toMatch(/^Killed the first training process with SIGKILL at step \d+$/m);
+  expect(out).toMatch(/^ {2}a training process resumed at step [1-9]\d*$/m); // the second one, from a checkpoint
+  expect(out).toMatch(/^The second training process saved step \d+ on SIGTERM and exited with 143$/m);
+  expect(out).toMatch(/^Resumed in this process at step \d+ and finished at step 256$/m);
+  expect(out).toMatch(/^Steps kept \(keep: 2, keepBest: the best 2 by loss\): [\d, ]+; best: step \d+/m);
+  expect(out).toMatch(/^Final weights match the uninterrupted run byte for byte/m);
+}, 150_000);
