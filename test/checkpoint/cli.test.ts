@@ -101,6 +101,37 @@ describe('the resumable-pipeline command', () => {
     expect(cli('--version')).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });
   });
 
+  it('--metric adds the metric and its rank (keepBest\'s ranking); --mode max reverses it; bad uses exit 2', async () => {
+    const dir = await populated(); // losses 0.1, 0.2, 0.3
+    const ckpt = new PipelineCheckpoint(dir);
+    await ckpt.save({ getState: () => 4, setState() {} }, { step: 400, metadata: { note: 'no loss' } });
+    await ckpt.save({ getState: () => 5, setState() {} }, { step: 500, metadata: { loss: 0.1 } }); // ties with 100: the older ranks first
+    await ckpt.close();
+    const { code, stdout } = cli('inspect', dir, '--metric', 'loss');
+    expect(code).toBe(0);
+    const lines = stdout.trim().split('\n');
+    expect(lines[1]).toMatch(/^STEP\s+SIZE\s+TIME\s+STATUS\s+LOSS\s+RANK \(min\)\s+METADATA$/);
+    const cells = lines.slice(2).map((l) => l.split(/\s+/));
+    expect(cells.map((c) => [c[0], c[5], c[6]])).toEqual([ // SIZE is two cells ("86 B")
+      ['100', '0.1', '1'],
+      ['200', '0.2', '3'],
+      ['300', '0.3', '4'],
+      ['400', '-', '-'],
+      ['500', '0.1', '2'],
+    ]);
+    const max = JSON.parse(cli('inspect', dir, '--metric', 'loss', '--mode', 'max', '--json').stdout) as { metric: unknown; steps: Array<{ step: number; metric: number | null; rank: number | null }> };
+    expect(max.metric).toEqual({ name: 'loss', mode: 'max' });
+    expect(max.steps.map((s) => [s.step, s.metric, s.rank])).toEqual([
+      [100, 0.1, 3],
+      [200, 0.2, 2],
+      [300, 0.3, 1],
+      [400, null, null],
+      [500, 0.1, 4],
+    ]);
+    expect(cli('inspect', dir, '--mode', 'max')).toMatchObject({ code: 2 });
+    expect(cli('inspect', dir, '--metric', 'loss', '--mode', 'best').stderr).toMatch(/--mode must be min or max, got "best"/);
+  });
+
   it('runs through node too (as npx does after install)', async () => {
     const dir = await populated();
     const out = spawnSync(process.execPath, [CLI, 'verify', dir], { encoding: 'utf8' });
