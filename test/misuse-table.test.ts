@@ -14,6 +14,7 @@ import {
   CheckpointExistsError,
   CheckpointLockedError,
   CheckpointNotFoundError,
+  CheckpointPartError,
   CheckpointReadError,
   CheckpointWriteError,
   DataLoader,
@@ -119,11 +120,14 @@ function unreadableStep(): { cp: PipelineCheckpoint; dir: string } {
 
 // Directories with steps, made before the table runs.
 let saved: { cp: PipelineCheckpoint; dir: string };
+let parts: { cp: PipelineCheckpoint; dir: string };
 let corrupt: { cp: PipelineCheckpoint; dir: string };
 let lockedDir = "";
 beforeAll(async () => {
   saved = checkpoint('saved');
   await saved.cp.save(pipeline(), { step: 5 });
+  parts = checkpoint('parts');
+  await parts.cp.save({ loader: pipeline({ not: 'a loader state' }), model: pipeline() }, { step: 1 });
   corrupt = checkpoint('corrupt');
   mkdirSync(corrupt.dir, { recursive: true });
   writeFileSync(join(corrupt.dir, 'step_3.msgpack'), 'not msgpack');
@@ -363,6 +367,33 @@ const rows: Row[] = [
       const { cp } = checkpoint();
       await cp.close();
       return cp.delete(1);
+    },
+    CheckpointClosedError,
+    'RP_CHECKPOINT_CLOSED',
+    /PipelineCheckpoint for .*ckpt/,
+  ],
+  // Named parts, keepBest, restoreBest, saveOnSignal (issue 15)
+  ['PipelineCheckpoint: keepBest without a metric', () => new PipelineCheckpoint(fresh('k'), { keepBest: { mode: 'min', count: 1 } as never }), TypeError, INVALID, /options\.keepBest\.metric/],
+  ['PipelineCheckpoint: keepBest mode "lowest"', () => new PipelineCheckpoint(fresh('k'), { keepBest: { metric: 'loss', mode: 'lowest' as never, count: 1 } }), TypeError, INVALID, /options\.keepBest\.mode/],
+  ['PipelineCheckpoint: keepBest count 0', () => new PipelineCheckpoint(fresh('k'), { keepBest: { metric: 'loss', mode: 'min', count: 0 } }), RangeError, INVALID, /options\.keepBest\.count/],
+  ['PipelineCheckpoint#save: keepBest misspelt', () => checkpoint().cp.save(pipeline(), { step: 1, keepBest: { metric: 'loss', mode: 'min', cnt: 1 } as never }), TypeError, INVALID, /options\.keepBest\.cnt/],
+  ['PipelineCheckpoint#save: a part without getState', () => checkpoint().cp.save({ model: pipeline(), optimizer: {} as never }, { step: 1 }), TypeError, INVALID, /parts\.optimizer/],
+  ['PipelineCheckpoint#save: a Date in a part', () => checkpoint().cp.save({ model: pipeline({ at: new Date() }) }, { step: 1 }), TypeError, STATE, /parts\.model\.at/],
+  ['PipelineCheckpoint#restore: parts from a one-object step', () => saved.cp.restore({ model: pipeline() }, 5), CheckpointPartError, 'RP_CHECKPOINT_PART', /step_5\.msgpack/],
+  ['PipelineCheckpoint#restore: a part the loader refuses', () => parts.cp.restore({ loader: loader(), model: pipeline() }, 1), CheckpointPartError, 'RP_CHECKPOINT_PART', /part "loader"/],
+  ['PipelineCheckpoint#restore: a part missing from the step', () => parts.cp.restore({ model: pipeline(), ema: pipeline() }, 1), CheckpointPartError, 'RP_CHECKPOINT_PART', /no part "ema"/],
+  ['PipelineCheckpoint#restore: parts into one object', () => parts.cp.restore(pipeline(), 1), CheckpointPartError, 'RP_CHECKPOINT_PART', /holds the parts "loader", "model"/],
+  ['PipelineCheckpoint#restoreBest: no metric anywhere', () => saved.cp.restoreBest(pipeline()), TypeError, INVALID, /restoreBest needs/],
+  ['PipelineCheckpoint#restoreBest: mode a number', () => saved.cp.restoreBest(pipeline(), { metric: 'loss', mode: 1 as never }), TypeError, INVALID, /by\.mode/],
+  ['PipelineCheckpoint#saveOnSignal: no step()', () => checkpoint().cp.saveOnSignal(pipeline(), {} as never), TypeError, INVALID, /options\.step/],
+  ['PipelineCheckpoint#saveOnSignal: SIGKILL', () => checkpoint().cp.saveOnSignal(pipeline(), { step: () => 1, signals: ['SIGKILL'] }), RangeError, INVALID, /options\.signals\[0\]/],
+  ['PipelineCheckpoint#saveOnSignal: a part without getState', () => checkpoint().cp.saveOnSignal({ model: 1 } as never, { step: () => 1 }), TypeError, INVALID, /parts\.model/],
+  [
+    'PipelineCheckpoint#saveOnSignal: closed',
+    async () => {
+      const { cp } = checkpoint();
+      await cp.close();
+      return cp.saveOnSignal(pipeline(), { step: () => 1 });
     },
     CheckpointClosedError,
     'RP_CHECKPOINT_CLOSED',

@@ -33,7 +33,9 @@ export function resolveTarget(target: unknown, method: 'getState' | 'setState'):
     );
   }
   const parts = Object.entries(target);
-  if (parts.length === 0) throw argumentTypeError('parts must name at least one part, got {}');
+  if (parts.length === 0) {
+    throw argumentTypeError(`pipeline must be an object with a ${method}() method, or a record of at least one such part, got an empty object`);
+  }
   for (const [name, part] of parts) {
     if (typeof part !== 'object' || part === null || typeof (part as Record<string, unknown>)[method] !== 'function') {
       throw argumentTypeError(`parts.${name} must be an object with a ${method}() method, got ${describe(part)}`);

@@ -224,7 +224,7 @@ describe('save and restore of named parts', () => {
   it('refuses bad parts at save time, naming the part, and writes nothing', async () => {
     const dir = tempDir();
     const ckpt = new PipelineCheckpoint(dir);
-    await expect(ckpt.save({}, { step: 1 })).rejects.toThrow(/parts must name at least one part/);
+    await expect(ckpt.save({}, { step: 1 })).rejects.toThrow(/^pipeline must be an object with a getState\(\) method, or a record of at least one such part, got an empty object/);
     await expect(ckpt.save({ model: new Counter(), optimizer: 5 } as never, { step: 1 })).rejects.toThrow(/^parts\.optimizer must be an object with a getState\(\) method, got number 5/);
     await expect(ckpt.save({ model: { getState: () => ({ when: new Date() }) as never, setState() {} } }, { step: 1 })).rejects.toThrow(
       /^parts\.model\.when is a Date, which a checkpoint cannot hold/,
