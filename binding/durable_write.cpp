@@ -7,6 +7,7 @@
 // errno's name).
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "args.h"
 #include "modules.h"
 #include "rp/durable_write.h"
+#include "rp/huge_pages.h"
 
 namespace rpb {
 namespace {
@@ -80,6 +82,39 @@ class IoWorker : public Napi::AsyncWorker {
   std::string message_;
 };
 
+// The bytes a write job owns: a copy of the caller's, so JavaScript may detach
+// or change its buffer while the worker thread writes. Large copies (a step
+// file with model weights) go to huge-page memory: fresh 4 KiB pages cost a
+// page fault each, which for tens of MB takes longer than the write itself.
+class WriteBuffer {
+ public:
+  static constexpr size_t kHugeFrom = size_t{4} << 20;
+
+  WriteBuffer(const uint8_t* data, size_t size) : size_(size) {
+    if (size >= kHugeFrom) {
+      huge_ = static_cast<uint8_t*>(rp::allocate_huge_pages(size));
+      std::memcpy(huge_, data, size);
+    } else {
+      small_.assign(data, data + size);
+    }
+  }
+  WriteBuffer(WriteBuffer&& o) noexcept : small_(std::move(o.small_)), huge_(o.huge_), size_(o.size_) { o.huge_ = nullptr; }
+  WriteBuffer(const WriteBuffer&) = delete;
+  WriteBuffer& operator=(const WriteBuffer&) = delete;
+  WriteBuffer& operator=(WriteBuffer&&) = delete;
+  ~WriteBuffer() {
+    if (huge_ != nullptr) rp::free_huge_pages(huge_, size_);
+  }
+
+  const uint8_t* data() const { return huge_ != nullptr ? huge_ : small_.data(); }
+  size_t size() const { return size_; }
+
+ private:
+  std::vector<uint8_t> small_;
+  uint8_t* huge_ = nullptr;
+  size_t size_;
+};
+
 // A plain file name: not empty, no '/', not "." or "..".
 std::string NameValue(Napi::Env env, const Napi::Value& v, const std::string& what) {
   if (!v.IsString()) ThrowType(env, what + " must be a string, got " + Describe(v));
@@ -117,11 +152,11 @@ Napi::Value WriteFileDurable(const Napi::CallbackInfo& info) {
   }
   // Read last (the prune names can run JavaScript) and copied: the write runs
   // on a worker thread while JavaScript goes on, and could detach the
-  // caller's buffer meanwhile. A step file is small next to its fsync.
+  // caller's buffer meanwhile.
   Napi::Uint8Array data = Uint8ArrayArg(info, 3, "data");
-  std::vector<uint8_t> bytes(Bytes(data), Bytes(data) + data.ByteLength());
-  auto* worker = new IoWorker(info.Env(), [dir, name, temp, bytes = std::move(bytes), prune = std::move(prune)] {
-    rp::write_file_durable(dir, name, temp, bytes.data(), bytes.size());
+  auto bytes = std::make_shared<WriteBuffer>(Bytes(data), data.ByteLength());
+  auto* worker = new IoWorker(info.Env(), [dir, name, temp, bytes, prune = std::move(prune)] {
+    rp::write_file_durable(dir, name, temp, bytes->data(), bytes->size());
     return rp::remove_files(dir, prune);
   });
   worker->Queue();

@@ -19,6 +19,7 @@ import { PosixStepStore } from './posix-step-store.js';
 import { type KeepBest, metricOf, parseKeepBest, rankByMetric, type RetentionPolicy, stepsToPrune } from './retention.js';
 import { installSaveOnSignal, type SaveOnSignalOptions } from './save-on-signal.js';
 import { encodeStepFile } from './step-file.js';
+import { stepFileBuffer } from './step-file-buffer.js';
 import { listSteps, readStep, setAsideName, stepFileName, stepFileStatus, stepsIn, TEMP_FILE } from './step-directory.js';
 import type { StepStore, StepStoreLock } from './step-store.js';
 
@@ -145,7 +146,7 @@ export class PipelineCheckpoint {
   private prepare(pipeline: CheckpointTarget, step: number, metadata: unknown, mode: SaveMode, retention: RetentionPolicy): Prepared {
     const payload = capturePayload(resolveTarget(pipeline, 'getState'));
     const meta = metadata === undefined ? {} : metadata;
-    const bytes = encodeStepFile(step, payload, meta);
+    const bytes = encodeStepFile(step, payload, meta, Date.now(), stepFileBuffer);
     const keepBest = retention.keepBest;
     return { step, bytes, mode, retention, metric: keepBest === undefined ? undefined : metricOf(meta as State, keepBest.metric) };
   }

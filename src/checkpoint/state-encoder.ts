@@ -140,10 +140,11 @@ export class MsgpackWriter {
   private readonly text: Buffer;
   pos = 0;
 
-  constructor(size: number) {
-    this.bytes = new Uint8Array(size);
-    this.view = new DataView(this.bytes.buffer);
-    this.text = Buffer.from(this.bytes.buffer);
+  /** `allocate` gives the zeroed output of `size` bytes (a step file's may come from huge pages). */
+  constructor(size: number, allocate: (size: number) => Uint8Array = (n) => new Uint8Array(n)) {
+    this.bytes = allocate(size);
+    this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
+    this.text = Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
   }
 
   u8(value: number): void {

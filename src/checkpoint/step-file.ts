@@ -28,8 +28,15 @@ export interface StepFile {
 /**
  * The bytes of a step file. Throws a TypeError naming `state` or `metadata`
  * (and the bad path inside it) for a value a checkpoint cannot hold.
+ * `allocate` gives the zeroed buffer of the file's size to encode into.
  */
-export function encodeStepFile(step: number, state: unknown, metadata: unknown, created = Date.now()): Uint8Array {
+export function encodeStepFile(
+  step: number,
+  state: unknown,
+  metadata: unknown,
+  created = Date.now(),
+  allocate?: (size: number) => Uint8Array,
+): Uint8Array {
   assertState(state, 'state');
   assertState(metadata, 'metadata');
   const metaSize = stateSize(metadata);
@@ -41,7 +48,7 @@ export function encodeStepFile(step: number, state: unknown, metadata: unknown, 
     binHeaderSize(metaSize) + metaSize +
     binHeaderSize(stateBytes) + stateBytes +
     TRAILER;
-  const w = new MsgpackWriter(size);
+  const w = new MsgpackWriter(size, allocate);
   w.u8(0x80 | KEYS.length);
   w.str('format');
   w.str(FORMAT_NAME);
