@@ -14,6 +14,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   rpb::InitDurableWrite(env, exports);
   rpb::InitHugePages(env, exports);
   rpb::InitLineIndex(env, exports);
+  rpb::InitRaggedColumn(env, exports);
   rpb::InitResultMemory(env, exports);
   return exports;
 }

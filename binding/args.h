@@ -20,6 +20,8 @@ constexpr const char* kInvalidArgument = "RP_INVALID_ARGUMENT";
 constexpr const char* kBufferDetached = "RP_BUFFER_DETACHED";
 constexpr const char* kBufferResizable = "RP_BUFFER_RESIZABLE";
 constexpr const char* kBufferOverlap = "RP_BUFFER_OVERLAP";
+// Bad data in a source (ragged offsets out of bounds), src/error-codes.ts SOURCE_INVALID.
+constexpr const char* kSourceInvalid = "RP_SOURCE_INVALID";
 // C++ exceptions that reach JavaScript (see NativeError below).
 constexpr const char* kOutOfMemory = "RP_OUT_OF_MEMORY";
 constexpr const char* kSystemError = "RP_SYSTEM_ERROR";

@@ -13,5 +13,6 @@ void InitPrefetchQueue(Napi::Env env, Napi::Object exports);
 void InitDurableWrite(Napi::Env env, Napi::Object exports);
 void InitHugePages(Napi::Env env, Napi::Object exports);
 void InitLineIndex(Napi::Env env, Napi::Object exports);
+void InitRaggedColumn(Napi::Env env, Napi::Object exports);
 void InitResultMemory(Napi::Env env, Napi::Object exports);
 }  // namespace rpb

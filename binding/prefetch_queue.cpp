@@ -11,10 +11,12 @@
 // the thread when the environment is torn down. Per-batch scalars travel
 // through a caller-owned Float64Array (`info`) instead of a new object, laid
 // out as Info says (exported to JavaScript as `infoLayout`, its one source).
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "args.h"
@@ -23,6 +25,7 @@
 #include "external_memory.h"
 #include "mapped_file.h"
 #include "modules.h"
+#include "region.h"
 #include "rp/prefetcher.h"
 #include "rp/thread_pool.h"
 
@@ -38,7 +41,14 @@ enum Info : size_t {
   kKey0,           // its key's two words
   kKey1,
   kBlockOffset,    // its block's byte offset in the returned buffer
-  kColumns,        // from here, column c's byte offset within the block (indices are at 0)
+  kColumns,        // from here, kPerColumn slots per column (indices are at 0):
+};
+// A column's slots (at kColumns + kPerColumn * c): byte offsets within the block.
+enum ColumnInfo : size_t {
+  kDataOffset,  // its rows (fixed, padded) or values (ragged)
+  kDataLength,  // their elements
+  kAuxOffset,   // ragged: its int32 offsets (rows + 1); padded: its int32 lengths (rows)
+  kPerColumn,
 };
 constexpr uint64_t kMaxSafe = (uint64_t{1} << 53) - 1;
 // Blocks up to this size are the queue's own and copied out into the
@@ -134,57 +144,14 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
     Napi::Value cols_v = o.Get("columns");
     if (!cols_v.IsArray()) ThrowType(env, "options.columns must be an array, got " + Describe(cols_v));
     Napi::Array cols = cols_v.As<Napi::Array>();
-    std::vector<size_t> row_bytes;
     for (uint32_t i = 0; i < cols.Length(); ++i) {
       const std::string name = "options.columns[" + std::to_string(i) + "]";
       Napi::Value cv = cols.Get(i);
       if (!cv.IsObject()) ThrowType(env, name + " must be an object, got " + Describe(cv));
-      Napi::Object c = cv.As<Napi::Object>();
-      const uint64_t rb = IntegerField(c, name + ".rowBytes", 1, uint64_t{1} << 40);
-      rp::SourceColumn col;
-      col.row_bytes = static_cast<size_t>(rb);
-      Napi::Value data = c.Get("data");
-      if (data.IsTypedArray()) {
-        Napi::TypedArray ta = data.As<Napi::TypedArray>();
-        Napi::ArrayBuffer ab = ta.ArrayBuffer();  // the real buffer, not a `buffer` property
-        if (ab.IsDetached()) {
-          ThrowType(env, name + ".data is backed by a detached ArrayBuffer", kBufferDetached);
-        }
-        if (IsResizable(env, ab)) {
-          ThrowType(env, name + ".data must not use a resizable or growable buffer (the loader's "
-                          "threads read it while JavaScript runs)", kBufferResizable);
-        }
-        col.data = Bytes(ta);
-        col.rows = ta.ByteLength() / rb;
-        MarkUntransferable(env, ab);  // the thread reads it between calls
-        buffers_.push_back(Napi::Persistent(ab));
-        // Memory of our own external buffers: hold a share, since Node may
-        // free the buffer at exit before the cleanup hook stops the thread.
-        if (MemoryShare share = ShareOf(col.data, ta.ByteLength())) shares_.push_back(share);
-      } else if (auto file = MappedFileOf(c.Get("file"))) {
-        const uint64_t offset = IntegerField(c, name + ".offset", 0, file->size());
-        const uint64_t rows = IntegerField(c, name + ".rows", 0, kMaxSafe);
-        if (rows > (file->size() - offset) / rb) {
-          ThrowRange(env, name + ": " + std::to_string(rows) + " rows of " + std::to_string(rb) +
-                              " bytes do not fit in the mapping after offset " +
-                              std::to_string(offset));
-        }
-        col.data = file->data() + offset;
-        col.rows = rows;
-        files_.push_back(std::move(file));
-      } else {
-        ThrowType(env, name + " must have a TypedArray `data` or a MappedFile `file`");
-      }
-      if (col.rows < n) {
-        ThrowRange(env, name + " has " + std::to_string(col.rows) + " rows, fewer than n = " +
-                            std::to_string(n));
-      }
-      config.columns.push_back(col);
-      row_bytes.push_back(col.row_bytes);
+      config.columns.push_back(ReadColumn(cv.As<Napi::Object>(), name, n));
     }
-
-    const rp::BatchLayout layout(row_bytes);
-    const size_t block = rp::Prefetcher::block_bytes(*schedule, layout);
+    bool exact = true;
+    const size_t block = rp::Prefetcher::block_bytes(*schedule, config.columns, &exact);
     if (block > (uint64_t{1} << 32)) {
       ThrowRange(env, "a batch of " + std::to_string(batch) + " rows takes " +
                           std::to_string(block) + " bytes, over the 4 GiB limit; lower batchSize");
@@ -192,7 +159,8 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
     block_bytes_ = block;
     config.depth = rp::Prefetcher::effective_depth(config.depth, block);
     config.inline_assembly = config.depth == 0 && block <= rp::Prefetcher::kInlineBytes;
-    slab_blocks_ = block <= kSlabMaxBlock;
+    // Slabs take blocks whole: only when no batch can outgrow its block.
+    slab_blocks_ = block <= kSlabMaxBlock && exact;
     memory_ = std::make_unique<BatchMemory>(block);
     std::vector<uint8_t*> blocks;
     const size_t slots = rp::Prefetcher::slots_for_depth(config.depth);
@@ -200,6 +168,9 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
     // Slab mode: one more, as a taken block is copied out, then lent again.
     if (slab_blocks_) spare_ = memory_->Acquire(env);
     columns_ = config.columns.size();
+    for (const rp::SourceColumn& c : config.columns) {
+      element_bytes_.push_back(c.kind == rp::ColumnKind::kFixed ? 0 : c.ragged.element_bytes);
+    }
     prefetcher_ = std::make_unique<rp::Prefetcher>(*schedule, std::move(config), std::move(blocks),
                                                    rp::Cursor{epoch, position});
     // Last, so nothing after it can throw: the hook must not outlive a queue
@@ -240,6 +211,127 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
   }
 
  private:
+  // Keeps a region alive and attached while the thread reads it.
+  void Hold(Napi::Env env, const Region& r) {
+    if (r.typed_array) {
+      MarkUntransferable(env, r.buffer);  // the thread reads it between calls
+      buffers_.push_back(Napi::Persistent(r.buffer));
+      // Memory of our own external buffers: hold a share, since Node may
+      // free the buffer at exit before the cleanup hook stops the thread.
+      if (r.share) shares_.push_back(r.share);
+    }
+    if (r.file) files_.push_back(r.file);
+  }
+
+  // One column of options.columns (src/native.ts, NativeColumn), with at least n rows.
+  rp::SourceColumn ReadColumn(Napi::Object c, const std::string& name, uint64_t n) {
+    Napi::Env env = c.Env();
+    const std::string kind = c.Get("kind").IsString() ? c.Get("kind").As<Napi::String>().Utf8Value() : "";
+    rp::SourceColumn col;
+    Napi::Value name_v = c.Get("name");
+    col.name = name_v.IsString() ? name_v.As<Napi::String>().Utf8Value() : name;
+    if (kind == "fixed") {
+      const uint64_t rb = IntegerField(c, name + ".rowBytes", 1, uint64_t{1} << 40);
+      const uint64_t rows = IntegerField(c, name + ".rows", 0, kMaxSafe);
+      const Region data = ReadRegion(env, c.Get("data"), name + ".data");
+      if (rows > data.bytes / rb) {
+        ThrowRange(env, name + ": " + std::to_string(rows) + " rows of " + std::to_string(rb) +
+                            " bytes do not fit in its " + std::to_string(data.bytes) + " bytes");
+      }
+      col.data = data.data;
+      col.rows = rows;
+      col.row_bytes = static_cast<size_t>(rb);
+      Hold(env, data);
+    } else if (kind == "ragged") {
+      const uint64_t eb = IntegerField(c, name + ".elementBytes", 1, 8);
+      const bool wide = BoolField(c, name + ".offsets64");
+      const size_t width = wide ? 8 : 4;
+      const uint64_t rows = IntegerField(c, name + ".rows", 0, rp::BatchSchedule::kMaxRecords);
+      const Region values = ReadRegion(env, c.Get("values"), name + ".values");
+      const Region starts = ReadRegion(env, c.Get("starts"), name + ".starts", width);
+      const bool arrow = c.Get("ends").IsUndefined();
+      Region ends;
+      if (!arrow) ends = ReadRegion(env, c.Get("ends"), name + ".ends", width);
+      const uint64_t entries = arrow ? rows + 1 : rows;
+      if (starts.bytes < entries * width || (!arrow && ends.bytes < entries * width)) {
+        ThrowRange(env, name + ": its offsets must hold " + std::to_string(entries) + " entries");
+      }
+      col.kind = rp::ColumnKind::kRagged;
+      col.ragged.values = values.data;
+      col.ragged.value_count = values.bytes / eb;
+      col.ragged.element_bytes = static_cast<size_t>(eb);
+      col.ragged.starts = starts.data;
+      col.ragged.ends = arrow ? nullptr : ends.data;
+      col.ragged.offsets64 = wide;
+      col.ragged.rows = rows;
+      // Hints that size the blocks; the gather checks every row itself.
+      col.max_row = IntegerField(c, name + ".maxRow", 0, kMaxSafe);
+      col.total = IntegerField(c, name + ".totalElements", 0, kMaxSafe);
+      const uint64_t pad = IntegerField(c, name + ".padLength", 0, rp::kMaxBatchElements);
+      if (pad > 0) {
+        col.kind = rp::ColumnKind::kPadded;
+        col.pad_length = static_cast<size_t>(pad);
+        Napi::Value pb = c.Get("padBytes");
+        if (!pb.IsTypedArray() || pb.As<Napi::TypedArray>().ByteLength() != eb) {
+          ThrowType(env, name + ".padBytes must be a Uint8Array of " + std::to_string(eb) + " bytes");
+        }
+        std::memcpy(col.pad, Bytes(pb.As<Napi::TypedArray>()), eb);
+      } else {
+        ragged_ = true;
+      }
+      Hold(env, values);
+      Hold(env, starts);
+      if (!arrow) Hold(env, ends);
+    } else if (kind == "chunked") {
+      Napi::Value parts_v = c.Get("parts");
+      if (!parts_v.IsArray() || parts_v.As<Napi::Array>().Length() == 0) {
+        ThrowType(env, name + ".parts must be a non-empty array of columns");
+      }
+      Napi::Array parts = parts_v.As<Napi::Array>();
+      col.chunk_first.push_back(0);
+      for (uint32_t k = 0; k < parts.Length(); ++k) {
+        const std::string part_name = name + ".parts[" + std::to_string(k) + "]";
+        Napi::Value pv = parts.Get(k);
+        if (!pv.IsObject() || pv.As<Napi::Object>().Get("kind").StrictEquals(Napi::String::New(env, "chunked"))) {
+          ThrowType(env, part_name + " must be a fixed or ragged column");
+        }
+        rp::SourceColumn part = ReadColumn(pv.As<Napi::Object>(), part_name, 0);
+        const bool same = k == 0 || (part.kind == col.kind && part.row_bytes == col.row_bytes &&
+                                     part.ragged.element_bytes == col.ragged.element_bytes &&
+                                     part.ragged.offsets64 == col.ragged.offsets64 &&
+                                     part.pad_length == col.pad_length &&
+                                     std::memcmp(part.pad, col.pad, sizeof(col.pad)) == 0);
+        if (!same) ThrowType(env, part_name + " differs in kind, row size, element type or padding from parts[0]");
+        if (k == 0) {
+          col.kind = part.kind;
+          col.row_bytes = part.row_bytes;
+          col.ragged.element_bytes = part.ragged.element_bytes;
+          col.ragged.offsets64 = part.ragged.offsets64;
+          col.pad_length = part.pad_length;
+          std::memcpy(col.pad, part.pad, sizeof(col.pad));
+        }
+        col.chunk_first.push_back(col.chunk_first.back() + part.row_count());
+        if (col.kind == rp::ColumnKind::kFixed) {
+          col.chunk_data.push_back(part.data);
+        } else {
+          col.chunk_ragged.push_back(part.ragged);
+          col.max_row = std::max(col.max_row, part.max_row);
+          col.total += part.total;
+        }
+      }
+      if (col.chunk_first.back() > rp::BatchSchedule::kMaxRecords) {
+        ThrowRange(env, name + " has more than 2^32 rows");
+      }
+    } else {
+      ThrowType(env, name + ".kind must be 'fixed', 'ragged' or 'chunked', got " + Describe(c.Get("kind")));
+    }
+    const uint64_t rows = col.row_count();
+    if (rows < n) {
+      ThrowRange(env, name + " has " + std::to_string(rows) + " rows, fewer than n = " + std::to_string(n));
+    }
+    return col;
+  }
+
   Napi::Value BlockBytes(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), static_cast<double>(block_bytes_));
   }
@@ -259,6 +351,7 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
   Napi::Value Recycle(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     CheckOpen(env);
+    if (RecycleOwned(env, info[0])) return env.Undefined();
     memory_->Recycle(env, info[0]);
     return env.Undefined();
   }
@@ -276,9 +369,9 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
     CheckOpen(env);
     // One N-API call for info: take() is on every batch's path.
     const View info_view = ViewArg(info, 0, "info");
-    if (info_view.type != napi_float64_array || info_view.length < kColumns + columns_) {
+    if (info_view.type != napi_float64_array || info_view.length < kColumns + kPerColumn * columns_) {
       ThrowType(env, "info must be a Float64Array of at least " +
-                         std::to_string(kColumns + columns_) + " elements");
+                         std::to_string(kColumns + kPerColumn * columns_) + " elements");
     }
     uint8_t* slab_block = nullptr;
     size_t slab_offset = 0;
@@ -311,6 +404,9 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
     } catch (const std::out_of_range& e) {
       if (!slab_blocks_) memory_->Release(replacement);
       ThrowRange(env, e.what());
+    } catch (const rp::SourceDataError& e) {
+      if (!slab_blocks_) memory_->Release(replacement);
+      ThrowRange(env, e.what(), kSourceInvalid);
     } catch (...) {
       if (!slab_blocks_) memory_->Release(replacement);
       throw;
@@ -326,19 +422,65 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
     out[kAfterPosition] = static_cast<double>(b.plan.after.position);
     out[kKey0] = b.key.k0;
     out[kKey1] = b.key.k1;
-    const rp::BatchLayout& layout = prefetcher_->layout();
     const size_t rows = static_cast<size_t>(b.plan.rows);
     for (size_t c = 0; c < columns_; ++c) {
-      out[kColumns + c] = static_cast<double>(layout.column_offset(rows, c));
+      const rp::ColumnPlace& p = b.places[c];
+      double* slot = out + kColumns + kPerColumn * c;
+      slot[kDataOffset] = static_cast<double>(p.data);
+      // Fixed columns: the DataLoader knows rows × rowLength; the others vary.
+      slot[kDataLength] = element_bytes_[c] == 0 ? 0 : static_cast<double>(p.data_bytes / element_bytes_[c]);
+      slot[kAuxOffset] = static_cast<double>(p.aux);
     }
+    (void)rows;
     if (slab_blocks_) {
-      std::memcpy(slab_block, b.block, layout.bytes(rows));
+      std::memcpy(slab_block, b.block, b.bytes);
       spare_ = b.block;
       out[kBlockOffset] = static_cast<double>(slab_offset);
       return slab;
     }
     out[kBlockOffset] = 0;
-    return memory_->HandOut(env, b.block);
+    if (b.owned) {  // a batch that outgrew the block: memory of its own
+      memory_->Release(replacement);  // not taken
+      Napi::ArrayBuffer ab = NewExternalArrayBuffer(env, b.owned.get(), b.bytes, b.owned);
+      TrackOwned(env, ab, b.owned.get());
+      return ab;
+    }
+    // Batches with ragged columns vary in size: only their bytes are handed out.
+    return memory_->HandOut(env, b.block, ragged_ ? b.bytes : SIZE_MAX);
+  }
+
+  // A batch buffer of its own (see Take), known so recycle() can take it:
+  // weak references, pruned as they are collected.
+  void TrackOwned(Napi::Env env, Napi::ArrayBuffer ab, uint8_t* data) {
+    if (owned_.size() >= 16) {
+      for (auto it = owned_.begin(); it != owned_.end();) {
+        if (it->second.Value().IsEmpty()) {
+          it = owned_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    owned_[data] = Napi::Weak(ab);
+    (void)env;
+  }
+
+  // recycle() of such a buffer: detached at once (its memory goes with it).
+  bool RecycleOwned(Napi::Env env, Napi::Value value) {
+    if (!value.IsArrayBuffer()) return false;
+    Napi::ArrayBuffer ab = value.As<Napi::ArrayBuffer>();
+    if (ab.IsDetached()) return false;
+    auto it = owned_.find(static_cast<uint8_t*>(ab.Data()));
+    if (it == owned_.end() || it->second.Value().IsEmpty() || !it->second.Value().StrictEquals(ab)) return false;
+    owned_.erase(it);
+    if (napi_detach_arraybuffer(env, ab) != napi_ok) {
+      bool pending = false;
+      if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+        napi_value ignored;
+        napi_get_and_clear_last_exception(env, &ignored);
+      }
+    }
+    return true;
   }
 
   // wait(callback) -> true if take() would not block; otherwise calls
@@ -419,6 +561,10 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
     }
     files_.clear();
     shares_.clear();
+    try {
+      owned_.clear();
+    } catch (...) {
+    }
     if (memory_) {
       memory_->Close(Env());  // blocks still handed out keep the arena alive
       memory_.reset();
@@ -433,6 +579,9 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
   std::unique_ptr<BatchMemory> memory_;  // every block the thread writes
   uint8_t* spare_ = nullptr;             // slab mode: the block not lent to a slot
   size_t columns_ = 0;
+  std::vector<size_t> element_bytes_;  // by column: 0 for fixed ones
+  bool ragged_ = false;                // a column has variable-size batches
+  std::unordered_map<uint8_t*, Napi::Reference<Napi::ArrayBuffer>> owned_;  // see TrackOwned
   std::vector<Napi::Reference<Napi::ArrayBuffer>> buffers_;  // source columns in memory
   std::vector<std::shared_ptr<rp::MappedFile>> files_;       // source columns mapped
   std::vector<MemoryShare> shares_;                          // external memory read by the thread
@@ -470,6 +619,10 @@ void InitPrefetchQueue(Napi::Env env, Napi::Object exports) {
   info.Set("key1", static_cast<double>(kKey1));
   info.Set("blockOffset", static_cast<double>(kBlockOffset));
   info.Set("columns", static_cast<double>(kColumns));
+  info.Set("perColumn", static_cast<double>(kPerColumn));
+  info.Set("dataOffset", static_cast<double>(kDataOffset));
+  info.Set("dataLength", static_cast<double>(kDataLength));
+  info.Set("auxOffset", static_cast<double>(kAuxOffset));
   exports.Set("infoLayout", info);
   // The loader's limits, owned by the core; the TypeScript checks ask for them.
   Napi::Object limits = Napi::Object::New(env);

@@ -18,10 +18,36 @@ export interface NativeMappedFile {
 /** What huge-page advice achieved (rp::HugePageAdvice). */
 export type HugePageAdvice = 'collapsed' | 'advised' | 'none';
 
-/** How the prefetch queue reads one column: memory it is given, or part of a mapping. */
+/** Memory the core reads in place: a TypedArray, or `bytes` bytes of a mapping from `offset`. */
+export type NativeRegion = { data: ArrayBufferView } | { file: NativeMappedFile; offset: number; bytes: number };
+
+/** How the prefetch queue reads one column (binding/prefetch_queue.cpp; src/sources/column.ts makes these). */
 export type NativeColumn =
-  | { data: ArrayBufferView; rowBytes: number }
-  | { file: NativeMappedFile; offset: number; rows: number; rowBytes: number };
+  | { readonly kind: 'fixed'; readonly name: string; readonly data: NativeRegion; readonly rowBytes: number; readonly rows: number }
+  | {
+      readonly kind: 'ragged';
+      /** In error messages. */
+      readonly name: string;
+      readonly values: NativeRegion;
+      readonly elementBytes: number;
+      readonly starts: NativeRegion;
+      /** Absent: Arrow layout, row i ends where row i+1 starts. */
+      readonly ends: NativeRegion | undefined;
+      readonly offsets64: boolean;
+      readonly rows: number;
+      /** The longest row and all rows' elements (sizes the batch memory; never trusted for bounds). */
+      readonly maxRow: number;
+      readonly totalElements: number;
+      /** Padded: elements per row, and the pad value's bytes. */
+      readonly padLength: number;
+      readonly padBytes: Uint8Array | undefined;
+    }
+  | {
+      /** Rows of the parts one after another (each fixed or ragged, all alike). */
+      readonly kind: 'chunked';
+      readonly name: string;
+      readonly parts: readonly NativeColumn[];
+    };
 
 export interface NativePrefetchQueueOptions {
   n: number;
@@ -70,8 +96,17 @@ export interface NativeInfoLayout {
   readonly key0: number;
   readonly key1: number;
   readonly blockOffset: number;
-  /** Column c's byte offset is at columns + c; the array needs columns + (number of columns) slots. */
+  /**
+   * Column c's slots start at columns + perColumn × c; the array needs columns + perColumn × (number of
+   * columns) slots. Within them: the byte offset in the block of the column's values (dataOffset), their
+   * element count (dataLength), and the byte offset of its Int32 offsets (ragged, rows + 1) or lengths
+   * (padded, rows) (auxOffset).
+   */
   readonly columns: number;
+  readonly perColumn: number;
+  readonly dataOffset: number;
+  readonly dataLength: number;
+  readonly auxOffset: number;
 }
 
 /** The loader's limits, owned by the core (rp::BatchSchedule, rp::Prefetcher). */
@@ -108,6 +143,14 @@ export interface NativeBinding {
   syncDirectory(dir: string): Promise<void>;
   hugePageBuffer(byteLength: number): ArrayBuffer;
   adviseHugePages(view: ArrayBufferView, collapse: boolean): HugePageAdvice;
+  /**
+   * Checks a ragged column's offsets in one pass (rp::check_ragged): Arrow
+   * layout (ends undefined: rows + 1 entries, never decreasing) or starts/ends
+   * (rows entries each, start <= end), all within [0, values]. Returns the
+   * longest row and the total elements; throws RangeError RP_SOURCE_INVALID
+   * naming the offending entry.
+   */
+  checkRaggedOffsets(starts: NativeRegion, ends: NativeRegion | undefined, offsets64: boolean, rows: number, values: number): { maxRow: number; total: number };
   /**
    * The n + 1 byte offsets of a JSON Lines file's n records (rp::index_lines): record i is
    * [offsets[i], offsets[i + 1]), with its line ending and the blank lines after it; with

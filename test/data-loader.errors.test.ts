@@ -71,9 +71,9 @@ describe('DataLoader arguments', () => {
   it('rejects bad ArraySource columns with the column named', () => {
     const f = new Float32Array(12);
     const cases: Array<[unknown, ErrorConstructor, RegExp]> = [
-      [undefined, TypeError, /columns must be an object of \{ data, shape \} specs, got undefined/],
+      [undefined, TypeError, /columns must be an object of \{ data, shape \} or \{ values, offsets \} specs, got undefined/],
       [{}, RangeError, /columns must name at least one column/],
-      [{ x: 5 }, TypeError, /columns.x must be \{ data, shape \}, got number 5/],
+      [{ x: 5 }, TypeError, /columns.x must be \{ data, shape \} or \{ values, offsets \}, got number 5/],
       [{ x: { data: [1, 2], shape: [2] } }, TypeError, /columns.x.data must be a TypedArray, got an array/],
       [{ x: { data: new DataView(f.buffer), shape: [2] } }, TypeError, /columns.x.data must be a TypedArray/],
       [{ x: { data: f } }, TypeError, /columns.x.shape must be a non-empty array \[records, ...rowShape\], got undefined/],
@@ -111,16 +111,19 @@ describe('DataLoader arguments', () => {
     expect(() => new PrefetchQueue(undefined as never)).toThrow(/options must be an object/);
     expect(() => new PrefetchQueue({ ...base, seed: 1 as never })).toThrow(/options.seed must be a bigint/);
     expect(() => new PrefetchQueue({ ...base, position: 10 })).toThrow(/options.position must be an integer in \[0, 9\]/);
-    expect(() => new PrefetchQueue({ ...base, columns: [{ data: new Uint8Array(9), rowBytes: 1 }] })).toThrow(
+    expect(() => new PrefetchQueue({ ...base, columns: [{ kind: 'fixed', name: 'x', data: { data: new Uint8Array(9) }, rowBytes: 1, rows: 9 }] })).toThrow(
       /options.columns\[0\] has 9 rows, fewer than n = 10/,
     );
-    expect(() => new PrefetchQueue({ ...base, columns: [{ rowBytes: 1 } as never] })).toThrow(/options.columns\[0\] must have a TypedArray `data` or a MappedFile `file`/);
-    expect(() => new PrefetchQueue({ ...base, columns: [{ file: {} as never, offset: 0, rows: 10, rowBytes: 1 }] })).toThrow(
-      /must have a TypedArray `data` or a MappedFile `file`/,
+    expect(() => new PrefetchQueue({ ...base, columns: [{ rowBytes: 1 } as never] })).toThrow(/options.columns\[0\].kind must be 'fixed', 'ragged' or 'chunked'/);
+    expect(() => new PrefetchQueue({ ...base, columns: [{ kind: 'fixed', name: 'x', data: { file: {} as never, offset: 0, bytes: 10 }, rows: 10, rowBytes: 1 }] })).toThrow(
+      /options.columns\[0\].data must have a TypedArray `data` or a MappedFile `file`/,
+    );
+    expect(() => new PrefetchQueue({ ...base, columns: [{ kind: 'fixed', name: 'x', data: { data: new Uint8Array(10) }, rows: 11, rowBytes: 1 }] })).toThrow(
+      /options.columns\[0\]: 11 rows of 1 bytes do not fit in its 10 bytes/,
     );
     // Blocks are sized by the rows a batch can hold: min(batchSize, n).
     expect(() => new PrefetchQueue({ ...base, n: 2 ** 31, batchSize: 2 ** 31 })).toThrow(/over the 4 GiB limit; lower batchSize/);
-    expect(new PrefetchQueue({ ...base, batchSize: 2 ** 31, columns: [{ data: new Float64Array(10), rowBytes: 8 }] }).blockBytes).toBeLessThan(4096);
+    expect(new PrefetchQueue({ ...base, batchSize: 2 ** 31, columns: [{ kind: 'fixed', name: 'x', data: { data: new Float64Array(10) }, rowBytes: 8, rows: 10 }] }).blockBytes).toBeLessThan(4096);
     const q = new PrefetchQueue(base);
     expect(() => q.take(new Float32Array(8) as never, new ArrayBuffer(q.blockBytes), 0)).toThrow(new RegExp(`info must be a Float64Array of at least ${native().infoLayout.columns} elements`));
     expect(() => q.take(new Float64Array(8), new ArrayBuffer(1), 0)).toThrow(/slab must be an attached ArrayBuffer of at least/);
@@ -315,9 +318,9 @@ describe('DataLoader iteration protocol', () => {
     const { PrefetchQueue } = native();
     const q = new PrefetchQueue({
       n: 20, batchSize: 4, shardCount: 1, shardIndex: 0, dropRemainder: false, numEpochs: 1,
-      seed: 0n, shuffle: true, prefetch: 0, columns: [{ data, rowBytes: 8 }], epoch: 0, position: 0,
+      seed: 0n, shuffle: true, prefetch: 0, columns: [{ kind: 'fixed', name: 'x', data: { data }, rowBytes: 8, rows: 20 }], epoch: 0, position: 0,
     });
-    const info = new Float64Array(native().infoLayout.columns + 1);
+    const info = new Float64Array(native().infoLayout.columns + native().infoLayout.perColumn);
     q.take(info, new ArrayBuffer(q.blockBytes), 0);
     const copy = structuredClone(data.buffer, { transfer: [data.buffer] });
     expect(copy.byteLength).toBe(160);

@@ -38,7 +38,7 @@ describe('NpySource', () => {
       const path = writeNpy(file(), data, { descr, shape: [n, 2, 3], version });
       const source = NpySource.open(path);
       expect(source.length).toBe(n);
-      expect(source.columns).toEqual([{ name: 'data', path, dtype, descr, rowShape: [2, 3], hugePages: 'none' }]);
+      expect(source.columns).toEqual([{ name: 'data', path, dtype, descr, kind: 'fixed', rowShape: [2, 3], hugePages: 'none' }]);
       expect(Array.from(source.array() as ArrayLike<unknown>)).toEqual(Array.from(data as ArrayLike<unknown>));
       const loader = new DataLoader(source, { batchSize: 5, seed: version });
       let rows = 0;

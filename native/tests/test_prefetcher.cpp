@@ -257,7 +257,7 @@ TEST(stop_while_producing_and_large_pooled_batches) {
     cfg.columns = {{big.data(), n, 256}};
     cfg.depth = 3;
     cfg.pool = &pool;
-    rp::BatchLayout layout({256});
+    rp::BatchLayout layout(std::vector<size_t>{256});
     Blocks blocks;
     const size_t bytes = rp::Prefetcher::block_bytes(sched, layout);
     rp::Prefetcher pf(sched, cfg, blocks.make(3, bytes), rp::Cursor{0, 0});

@@ -10,14 +10,19 @@ export interface BatchInfo {
   readonly indices: Uint32Array;
 }
 
-/** A batch of a column source: each column a contiguous TypedArray of rows × rowLength elements. */
+/**
+ * A batch of a column source: a fixed column is a contiguous TypedArray of
+ * rows × rowLength elements, a ragged one `{ values, offsets }`, a padded one
+ * `{ values, lengths }` (views into the batch's memory).
+ */
 export type ColumnBatch<C extends Columns = Columns> = C & BatchInfo;
 
 /** A batch of a record source: the records, in order. */
 export type RecordBatch<T = unknown> = T[] & BatchInfo;
 
 /** The batch type a source gives. */
-export type BatchOf<S> = S extends ColumnSource<infer C> ? ColumnBatch<C> : S extends RandomAccessSource<infer T> ? RecordBatch<T> : never;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type BatchOf<S> = S extends ColumnSource<any, infer B> ? B : S extends RandomAccessSource<infer T> ? RecordBatch<T> : never;
 
 /** What map() gets besides the batch. */
 export interface MapContext {

@@ -11,7 +11,8 @@ import { CheckpointableIterator } from '../iterator/checkpointable-iterator.js';
 import type { State } from '../iterator/state.js';
 import { native, type NativeInfoLayout, type NativePrefetchQueue } from '../native.js';
 import { Key } from '../random/key.js';
-import { ColumnSource, type ColumnStorage, type Columns, maxRecords, type RandomAccessSource } from '../sources/source.js';
+import { ColumnSource, columnsOf, maxRecords, type RandomAccessSource } from '../sources/source.js';
+import { DTYPES, type TypedArray, type TypedArrayConstructor } from '../typed-arrays.js';
 import { describe } from '../validate.js';
 import type { BatchOf, MapContext } from './batch.js';
 import { type DataLoaderOptions, type ResolvedOptions, resolveOptions } from './loader-options.js';
@@ -39,17 +40,30 @@ interface Taken {
   readonly key1: number;
 }
 
-type AnySource = ColumnSource<Columns> | RandomAccessSource<unknown>;
+// Any column source: its decodeBatch takes its own batch type, so C is left open here.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnySource = ColumnSource<any, unknown> | RandomAccessSource<unknown>;
+
+/** How build() makes a column's batch views. */
+interface BatchColumnPlan {
+  readonly name: string;
+  readonly type: TypedArrayConstructor;
+  readonly kind: 'fixed' | 'ragged' | 'padded';
+  /** Elements per record: fixed, product(rowShape); padded, the pad length. */
+  readonly rowLength: number;
+}
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
-export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends CheckpointableIterator<T> {
+export class DataLoader<S extends AnySource = ColumnSource | RandomAccessSource, T = BatchOf<S>> extends CheckpointableIterator<T> {
   /** The source's record count (n). */
   readonly numRecords: number;
   private readonly options: ResolvedOptions;
   private readonly fingerprint: DataLoaderFingerprint;
-  private readonly columns: readonly ColumnStorage[] | undefined;
+  private readonly columns: readonly BatchColumnPlan[] | undefined;
   private readonly records: RandomAccessSource | undefined;
+  /** The source's decodeBatch, when it has its own. */
+  private readonly decode: ((batch: never) => unknown) | undefined;
   private readonly queue: NativePrefetchQueue;
   private readonly info: Float64Array;
   /** Where take() puts each scalar in info (the binding owns the layout). */
@@ -70,9 +84,17 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
   constructor(source: S, options: DataLoaderOptions<BatchOf<S>, T>) {
     super();
     let n: number;
+    let columns: ReturnType<typeof columnsOf> | undefined;
     if (source instanceof ColumnSource) {
       n = source.length;
-      this.columns = source.storage();
+      columns = columnsOf(source);
+      if (source.decodeBatch !== ColumnSource.prototype.decodeBatch) this.decode = source.decodeBatch.bind(source);
+      this.columns = columns.map((c) => ({
+        name: c.name,
+        type: DTYPES[c.dtype],
+        kind: c.kind === 'fixed' ? 'fixed' : c.pad === undefined ? 'ragged' : 'padded',
+        rowLength: c.pad?.length ?? c.rowShape.reduce((a, b) => a * b, 1),
+      }));
     } else if (isRecordSource(source)) {
       n = source.length;
       if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > maxRecords()) {
@@ -99,16 +121,16 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
       seed: BigInt(seed),
       shuffle,
       prefetch: this.options.prefetch,
-      columns: (this.columns ?? []).map((c) => c.native),
+      columns: (columns ?? []).map((c) => c.spec),
       epoch: 0,
       position: 0,
     });
     this.blockBytes = this.queue.blockBytes;
     this.slabBlocks = this.queue.slabBlocks;
     // The C++ threads read the sources between calls: they must not be detached.
-    for (const c of this.columns ?? []) if ('data' in c.native) pinBuffer(bufferOf(c.native.data));
+    for (const c of columns ?? []) for (const a of c.arrays) pinBuffer(bufferOf(a));
     this.slots = native().infoLayout;
-    this.info = new Float64Array(this.slots.columns + (this.columns?.length ?? 0));
+    this.info = new Float64Array(this.slots.columns + this.slots.perColumn * (this.columns?.length ?? 0));
   }
 
   /** The next batch; waits (blocking) if the C++ threads have not finished it yet. */
@@ -283,7 +305,15 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
       const columns = this.columns;
       for (let c = 0; c < columns.length; c++) {
         const col = columns[c]!;
-        batch[col.name] = new col.type(t.buffer, t.offset + info[INFO.columns + c]!, t.rows * col.rowLength);
+        const slot = INFO.columns + INFO.perColumn * c;
+        const length = col.kind === 'ragged' ? info[slot + INFO.dataLength]! : t.rows * col.rowLength;
+        const values = new col.type(t.buffer, t.offset + info[slot + INFO.dataOffset]!, length) as TypedArray;
+        if (col.kind === 'fixed') {
+          batch[col.name] = values;
+        } else {
+          const aux = new Int32Array(t.buffer, t.offset + info[slot + INFO.auxOffset]!, col.kind === 'ragged' ? t.rows + 1 : t.rows);
+          batch[col.name] = col.kind === 'ragged' ? { values, offsets: aux } : { values, lengths: aux };
+        }
       }
     } else {
       const source = this.records!;
@@ -293,6 +323,7 @@ export class DataLoader<S extends AnySource = AnySource, T = BatchOf<S>> extends
     }
     batch.epoch = t.epoch;
     batch.indices = indices;
+    if (this.decode !== undefined) batch = this.decode(batch as never) as Record<string, unknown>;
     const map = this.options.map as ((batch: unknown, ctx: MapContext) => T) | undefined;
     if (map === undefined) return batch as T;
     return map(batch, { key: Key.fromWords(Uint32Array.of(t.key0, t.key1)), epoch: t.epoch, indices });

@@ -1,93 +1,95 @@
-// In-memory columns. The DataLoader's C++ threads read straight from these
-// arrays, so they must stay attached (not transferred) while a loader uses them.
-import type { TypedArray } from '../loader/gather.js';
+// In-memory columns, built on the public contract (Column, ColumnSource). The
+// DataLoader's C++ threads read straight from these arrays, so they must stay
+// attached (not transferred) while a loader uses them.
+import type { TypedArray } from '../typed-arrays.js';
+import { describe } from '../validate.js';
+import { Column, type PadOption, type Padded, type Ragged } from './column.js';
+import { checkColumnName, type ColumnInfo, ColumnSource, type Columns, dtypeOf, maxRecords } from './source.js';
+import { argumentRangeError, argumentTypeError, ErrorCodes } from '../error-codes.js';
 import { withCode } from '../errors.js';
 import { isResizable } from '../loader/pinned-buffers.js';
-import { adviseArray } from './huge-page-advice.js';
-import { describe } from '../validate.js';
-import {
-  checkColumnName,
-  type ColumnInfo,
-  ColumnSource,
-  type ColumnStorage,
-  type Columns,
-  DTYPES,
-  type Dtype,
-  dtypeOf,
-  maxRecords,
-  rowLengthOf,
-} from './source.js';
-import { argumentRangeError, argumentTypeError, ErrorCodes } from '../error-codes.js';
 
-/** One column: its data, row-major, and its shape [records, ...rowShape]. */
+/** A fixed column: its data, row-major, and its shape [records, ...rowShape]. */
 export interface ColumnSpec<T extends TypedArray = TypedArray> {
   data: T;
   shape: readonly number[];
 }
 
-export interface ArrayColumnInfo<T extends TypedArray = TypedArray> extends ColumnInfo {
-  readonly data: T;
+/** A ragged column: values and n+1 offsets (Int32Array, or BigInt64Array for large columns), optionally padded. */
+export interface RaggedColumnSpec<T extends TypedArray = TypedArray> {
+  values: T;
+  offsets: Int32Array | BigInt64Array;
+  pad?: PadOption;
 }
 
+export type ArrayColumnSpec = ColumnSpec | RaggedColumnSpec;
 
-export class ArraySource<C extends Columns = Columns> extends ColumnSource<C> {
-  readonly length: number;
-  readonly columns: readonly ArrayColumnInfo[];
+/** What a batch holds for a column spec. */
+export type BatchColumnOf<S> = S extends { data: infer T extends TypedArray }
+  ? T
+  : S extends { values: infer T extends TypedArray; pad: PadOption }
+    ? Padded<T>
+    : S extends { values: infer T extends TypedArray }
+      ? Ragged<T>
+      : never;
+
+export interface ArrayColumnInfo<T extends TypedArray = TypedArray> extends ColumnInfo {
+  /** Fixed columns: the data. Ragged: the values. */
+  readonly data: T;
+  /** Ragged columns: the offsets. */
+  readonly offsets?: Int32Array | BigInt64Array;
+}
+
+class ArraySourceImpl<C extends Columns = Columns> extends ColumnSource<C> {
+  declare readonly columns: readonly ArrayColumnInfo[];
 
   /**
-   * @param columns name → { data, shape }. Every shape starts with the same
-   * record count n >= 1, and data holds exactly product(shape) elements.
+   * @param columns name → { data, shape } (fixed: every shape starts with the
+   * same record count n >= 1, and data holds exactly product(shape) elements)
+   * or { values, offsets, pad? } (ragged: n+1 offsets into values).
    */
-  constructor(columns: { [K in keyof C]: ColumnSpec<C[K]> }) {
-    super();
+  constructor(columns: Record<string, ArrayColumnSpec>) {
     if (typeof columns !== 'object' || columns === null || Array.isArray(columns)) {
-      throw argumentTypeError(`columns must be an object of { data, shape } specs, got ${describe(columns)}`);
+      throw argumentTypeError(`columns must be an object of { data, shape } or { values, offsets } specs, got ${describe(columns)}`);
     }
     const entries = Object.entries(columns as Record<string, unknown>);
     if (entries.length === 0) throw argumentRangeError('columns must name at least one column');
-    const infos: ArrayColumnInfo[] = [];
-    let length: number | undefined;
-    let first = '';
-    for (const [name, spec] of entries) {
-      const where = `columns.${name}`;
-      checkColumnName(name, 'columns');
-      if (typeof spec !== 'object' || spec === null) throw argumentTypeError(`${where} must be { data, shape }, got ${describe(spec)}`);
-      const { data, shape } = spec as { data?: unknown; shape?: unknown };
-      const dtype = dtypeOf(data);
-      if (dtype === undefined) throw argumentTypeError(`${where}.data must be a TypedArray, got ${describe(data)}`);
-      const array = data as TypedArray;
-      if (isResizable(array)) {
-        throw withCode(new TypeError(`${where}.data must not use a resizable or growable buffer`), ErrorCodes.BUFFER_RESIZABLE);
+    const made = entries.map(([name, spec]) => makeColumn(name, spec));
+    const first = made[0]!;
+    for (const c of made) {
+      if (c.rows !== first.rows) {
+        throw argumentRangeError(`columns.${c.name} has ${c.rows} records but columns.${first.name} has ${first.rows}; every column needs the same count`);
       }
-      const dims = checkShape(shape, `${where}.shape`);
-      const n = dims[0]!;
-      if (n === 0) throw argumentRangeError(`${where}.shape: the source is empty (0 records)`);
-      if (n > maxRecords()) throw argumentRangeError(`${where}.shape: ${n} records exceed the 2^32 limit`);
-      const rowShape = dims.slice(1);
-      const rowLength = rowLengthOf(rowShape);
-      if (n * rowLength !== array.length) {
-        throw argumentRangeError(`${where}: shape [${dims.join(', ')}] needs ${n * rowLength} elements, data has ${array.length}`);
-      }
-      if (length === undefined) {
-        length = n;
-        first = name;
-      } else if (n !== length) {
-        throw argumentRangeError(`${where} has ${n} records but columns.${first} has ${length}; every column needs the same count`);
-      }
-      infos.push(Object.freeze({ name, dtype, rowShape: Object.freeze(rowShape), hugePages: adviseArray(array), data: array }));
     }
-    this.length = length!;
-    this.columns = Object.freeze(infos);
-  }
-
-  /** @internal */
-  storage(): readonly ColumnStorage[] {
-    return this.columns.map((c) => {
-      const type = DTYPES[c.dtype as Dtype];
-      const rowLength = rowLengthOf(c.rowShape);
-      return { name: c.name, type, rowLength, native: { data: c.data, rowBytes: rowLength * type.BYTES_PER_ELEMENT } };
+    super(made);
+    const infos = this.columns.map((info, i) => {
+      const spec = entries[i]![1] as { data?: TypedArray; values?: TypedArray; offsets?: Int32Array | BigInt64Array };
+      const extra = spec.data !== undefined ? { data: spec.data } : { data: spec.values!, offsets: spec.offsets! };
+      return Object.freeze({ ...info, ...extra });
     });
+    (this as { columns: readonly ArrayColumnInfo[] }).columns = Object.freeze(infos);
   }
+}
+
+function makeColumn(name: string, spec: unknown): Column {
+  const where = `columns.${name}`;
+  if (typeof spec !== 'object' || spec === null) throw argumentTypeError(`${where} must be { data, shape } or { values, offsets }, got ${describe(spec)}`);
+  if ('values' in spec || 'offsets' in spec) {
+    const { values, offsets, pad } = spec as { values?: unknown; offsets?: unknown; pad?: unknown };
+    return Column.ragged(name, { values, offsets, pad } as never);
+  }
+  checkColumnName(name, 'columns');
+  const { data, shape } = spec as { data?: unknown; shape?: unknown };
+  if (dtypeOf(data) === undefined) throw argumentTypeError(`${where}.data must be a TypedArray, got ${describe(data)}`);
+  const array = data as TypedArray;
+  if (isResizable(array)) {
+    throw withCode(new TypeError(`${where}.data must not use a resizable or growable buffer`), ErrorCodes.BUFFER_RESIZABLE);
+  }
+  const dims = checkShape(shape, `${where}.shape`);
+  if (dims[0]! > maxRecords()) throw argumentRangeError(`${where}.shape: ${dims[0]} records exceed the 2^32 limit`);
+  const need = dims.reduce((a, b) => a * b, 1);
+  if (need !== array.length) throw argumentRangeError(`${where}: shape [${dims.join(', ')}] needs ${need} elements, data has ${array.length}`);
+  return Column.fixed(name, array, { rowShape: dims.slice(1) });
 }
 
 function checkShape(shape: unknown, name: string): number[] {
@@ -100,5 +102,17 @@ function checkShape(shape: unknown, name: string): number[] {
     }
     if (i > 0 && d === 0) throw argumentRangeError(`${name}[${i}] is 0: rows must not be empty`);
   });
+  if (shape[0] === 0) throw argumentRangeError(`${name}: the source is empty (0 records)`);
   return shape as number[];
 }
+
+/** In-memory columns: fixed ({ data, shape }) or ragged ({ values, offsets, pad? }). */
+export type ArraySource<C extends Columns = Columns> = ArraySourceImpl<C>;
+
+interface ArraySourceConstructor {
+  new <S extends Record<string, ArrayColumnSpec>>(columns: S): ArraySource<{ [K in keyof S]: BatchColumnOf<S[K]> }>;
+  readonly prototype: ArraySource;
+}
+
+Object.defineProperty(ArraySourceImpl, 'name', { value: 'ArraySource' });
+export const ArraySource: ArraySourceConstructor = ArraySourceImpl as unknown as ArraySourceConstructor;

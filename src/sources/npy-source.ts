@@ -2,12 +2,12 @@
 // the loader's threads touch them, so a dataset may be larger than RAM. Do
 // not modify or truncate a file while a source maps it.
 import { SourceOpenError } from '../errors.js';
-import { native, type NativeMappedFile } from '../native.js';
 import type { TypedArray } from '../loader/gather.js';
 import { describe } from '../validate.js';
-import { adviseMapping } from './huge-page-advice.js';
+import { Column } from './column.js';
+import { MappedFile } from './mapped-file.js';
 import { NPY_PREAMBLE_MAX, type NpyHeader, parseNpyHeader, parseNpyPreamble } from './npy-header.js';
-import { checkColumnName, type ColumnInfo, ColumnSource, type ColumnStorage, type Columns, DTYPES, maxRecords, rowLengthOf } from './source.js';
+import { checkColumnName, type ColumnInfo, columnInfo, ColumnSource, type Columns, DTYPES, maxRecords, rowLengthOf } from './source.js';
 import { argumentRangeError, argumentTypeError, sourceError } from '../error-codes.js';
 
 export interface NpyColumnInfo extends ColumnInfo {
@@ -18,8 +18,9 @@ export interface NpyColumnInfo extends ColumnInfo {
 
 interface NpyColumn {
   readonly info: NpyColumnInfo;
-  readonly file: NativeMappedFile;
+  readonly file: MappedFile;
   readonly header: NpyHeader;
+  readonly column: Column;
   readonly rows: number;
   readonly rowLength: number;
 }
@@ -27,16 +28,15 @@ interface NpyColumn {
 /** Node caps an external ArrayBuffer at 4 GiB; array() views are limited to that. */
 const MAX_VIEW_BYTES = 2 ** 32;
 
+/** .npy files, memory-mapped; built on the public contract (MappedFile, Column, ColumnSource). */
 export class NpySource<C extends Columns = Columns> extends ColumnSource<C> {
-  readonly length: number;
-  readonly columns: readonly NpyColumnInfo[];
+  declare readonly columns: readonly NpyColumnInfo[];
   private readonly mapped: readonly NpyColumn[];
 
   private constructor(mapped: NpyColumn[]) {
-    super();
+    super(mapped.map((m) => m.column));
     this.mapped = mapped;
-    this.columns = Object.freeze(mapped.map((m) => m.info));
-    this.length = mapped[0]!.rows;
+    (this as { columns: readonly NpyColumnInfo[] }).columns = Object.freeze(mapped.map((m) => m.info));
   }
 
   /**
@@ -86,35 +86,23 @@ export class NpySource<C extends Columns = Columns> extends ColumnSource<C> {
     if (bytes > MAX_VIEW_BYTES) {
       throw sourceError(`column "${name}" (${m.info.path}) has ${bytes} bytes, more than a 4 GiB view can show`);
     }
-    return new type(m.file.slice(m.header.dataOffset, bytes));
-  }
-
-  /** @internal */
-  storage(): readonly ColumnStorage[] {
-    return this.mapped.map((m) => {
-      const type = DTYPES[m.info.dtype];
-      return {
-        name: m.info.name,
-        type,
-        rowLength: m.rowLength,
-        native: { file: m.file, offset: m.header.dataOffset, rows: m.rows, rowBytes: m.rowLength * type.BYTES_PER_ELEMENT },
-      };
-    });
+    return new type(m.file.bytes(m.header.dataOffset, bytes).buffer);
   }
 }
 
 function openColumn(name: string, path: string): NpyColumn {
-  let file: NativeMappedFile;
+  let file: MappedFile;
   try {
-    file = new (native().MappedFile)(path);
-  } catch (cause) {
-    throw new SourceOpenError(path, `cannot open .npy file ${path}: ${(cause as Error).message}`, { cause });
+    file = MappedFile.open(path);
+  } catch (err) {
+    if (!(err instanceof SourceOpenError)) throw err;
+    throw new SourceOpenError(path, `cannot open .npy file ${err.message.slice('cannot open '.length)}`, { cause: err.cause });
   }
   const size = file.byteLength;
-  const preamble = new Uint8Array(file.slice(0, Math.min(size, NPY_PREAMBLE_MAX)));
+  const preamble = file.bytes(0, Math.min(size, NPY_PREAMBLE_MAX));
   const { dataOffset } = parseNpyPreamble(preamble, path);
   // A file shorter than its header is reported as truncated by parseNpyHeader.
-  const header = parseNpyHeader(new Uint8Array(file.slice(0, Math.min(size, dataOffset))), path);
+  const header = parseNpyHeader(file.bytes(0, Math.min(size, dataOffset)), path);
   const { shape, dtype, fortranOrder } = header;
   if (shape.length === 0) throw sourceError(`${path} holds a 0-d array; a source needs a first dimension of records`);
   const rows = shape[0]!;
@@ -135,6 +123,7 @@ function openColumn(name: string, path: string): NpyColumn {
   if (size - dataOffset < need) {
     throw sourceError(`${path} is truncated: shape (${shape.join(', ')}) of '${header.descr}' needs ${need} bytes of data, the file has ${size - dataOffset}`);
   }
-  const info: NpyColumnInfo = Object.freeze({ name, path, dtype, descr: header.descr, rowShape: Object.freeze(rowShape), hugePages: adviseMapping(file) });
-  return { info, file, header, rows, rowLength };
+  const column = Column.fixed(name, file.region(dataOffset, rows * rowLength, dtype), { rowShape });
+  const info: NpyColumnInfo = Object.freeze({ ...columnInfo(column), path, descr: header.descr });
+  return { info, file, header, rows, rowLength, column };
 }

@@ -22,4 +22,14 @@ void gather_rows(const uint8_t* src, size_t src_rows, size_t row_bytes,
                  const uint32_t* indices, size_t count, uint8_t* dst,
                  ThreadPool* pool);
 
+// The same from a source made of chunks (an Arrow file's record batches):
+// chunk k holds rows [first[k], first[k + 1]) at chunks[k] (first has
+// nchunks + 1 entries, first[0] = 0). Each row is found by binary search,
+// then copied as gather_rows copies (prefetch, streaming stores, the pool);
+// no address ordering.
+void gather_rows_chunked(const uint8_t* const* chunks, const uint64_t* first,
+                         size_t nchunks, size_t row_bytes,
+                         const uint32_t* indices, size_t count, uint8_t* dst,
+                         ThreadPool* pool);
+
 }  // namespace rp

@@ -24,32 +24,96 @@
 #include <thread>
 #include <vector>
 
+#include <memory>
+#include <string>
+
 #include "rp/batch_schedule.h"
 #include "rp/permutation.h"
+#include "rp/ragged.h"
 #include "rp/random.h"
 
 namespace rp {
 
 class ThreadPool;
 
-// One column of the source: rows of row_bytes bytes at data (rows >= n).
+enum class ColumnKind {
+  kFixed,   // rows of row_bytes bytes
+  kRagged,  // variable-length rows: a batch gets int32 offsets (rows + 1) and the values
+  kPadded,  // variable-length rows padded/truncated to pad_length elements, plus int32 lengths
+};
+
+// One column of the source (rows >= n).
 struct SourceColumn {
+  SourceColumn() = default;
+  SourceColumn(const uint8_t* data_, uint64_t rows_, size_t row_bytes_)  // a fixed column
+      : data(data_), rows(rows_), row_bytes(row_bytes_) {}
+  // Fixed: rows of row_bytes bytes at data.
   const uint8_t* data = nullptr;
   uint64_t rows = 0;
   size_t row_bytes = 0;
+  ColumnKind kind = ColumnKind::kFixed;
+  // Ragged and padded: the rows (ragged.rows is the row count), and what
+  // check_ragged() found, which sizes the blocks (never trusted for bounds).
+  RaggedColumn ragged;
+  uint64_t max_row = 0;
+  uint64_t total = 0;
+  // Padded: elements per row, and the pad element's bytes.
+  size_t pad_length = 0;
+  uint8_t pad[8] = {};
+  std::string name;  // in error messages ("column \"text\": ...")
+  // A column made of chunks (an Arrow file's record batches), when
+  // chunk_first is not empty: chunk k holds rows [chunk_first[k],
+  // chunk_first[k + 1]), at chunk_data[k] (fixed) or as chunk_ragged[k]
+  // (ragged, padded); data/ragged are then unused, but ragged.element_bytes
+  // and offsets64 still describe every chunk.
+  std::vector<uint64_t> chunk_first;
+  std::vector<const uint8_t*> chunk_data;
+  std::vector<RaggedColumn> chunk_ragged;
+
+  uint64_t row_count() const {
+    if (!chunk_first.empty()) return chunk_first.back();
+    return kind == ColumnKind::kFixed ? rows : ragged.rows;
+  }
+};
+
+// The shape of a column in a batch: ColumnKind, and bytes per row (fixed),
+// per element (ragged) or per padded row (padded).
+struct ColumnShape {
+  ColumnShape(ColumnKind kind_, size_t bytes_) : kind(kind_), bytes(bytes_) {}
+  ColumnKind kind;
+  size_t bytes;
+};
+
+// Where one column of a batch lies in its block (byte offsets).
+struct ColumnPlace {
+  size_t data = 0;        // the rows, or the values
+  size_t data_bytes = 0;
+  size_t aux = 0;         // ragged: int32 offsets (rows + 1); padded: int32 lengths (rows)
 };
 
 // Where the parts of a batch of `rows` records lie in its block: the record
-// indices (uint32) at offset 0, then each column, each start 64-byte aligned.
+// indices (uint32) at offset 0, then the offsets/lengths of the ragged and
+// padded columns, then each column's rows or values; each part starts
+// 64-byte aligned. Without ragged or padded columns it is indices, then each
+// column's rows, in order.
 class BatchLayout {
  public:
   static constexpr size_t kAlign = 64;
-  explicit BatchLayout(std::vector<size_t> row_bytes);
-  size_t column_offset(size_t rows, size_t column) const;
-  size_t bytes(size_t rows) const;  // everything, padding included
+  explicit BatchLayout(std::vector<size_t> row_bytes);  // fixed columns
+  explicit BatchLayout(std::vector<ColumnShape> columns);
+  // Places a batch of `rows` records whose ragged column c holds
+  // value_bytes[c] bytes of values (other kinds ignore it; may be null
+  // without ragged columns). Returns the bytes of the whole block.
+  size_t place(size_t rows, const size_t* value_bytes, ColumnPlace* out) const;
+  // Where the rows/values parts start (after the indices and every aux part).
+  size_t data_start(size_t rows) const;
+  size_t column_offset(size_t rows, size_t column) const;  // a column's data
+  size_t bytes(size_t rows) const;  // everything, padding included, ragged values empty
+  size_t columns() const { return columns_.size(); }
+  bool has_ragged() const;
 
  private:
-  std::vector<size_t> row_bytes_;
+  std::vector<ColumnShape> columns_;
 };
 
 struct PrefetchConfig {
@@ -72,6 +136,12 @@ struct PreparedBatch {
   uint8_t* block = nullptr;
   ShardBatch plan;  // which positions of which epoch it holds, and the cursor after it
   Key key;  // batch_key(seed, epoch, first record)
+  size_t bytes = 0;  // of the block, that the batch uses
+  std::vector<ColumnPlace> places;  // by column
+  // Set when the batch did not fit a block (ragged columns only): block is
+  // this memory of its own (`bytes` long), freed with the last share; the
+  // slot kept its block, so take() did not take the replacement.
+  std::shared_ptr<uint8_t> owned;
 };
 
 class Prefetcher {
@@ -112,6 +182,13 @@ class Prefetcher {
   static size_t block_bytes(const BatchSchedule& schedule, const BatchLayout& layout) {
     return layout.bytes(static_cast<size_t>(schedule.max_rows()));
   }
+  // The block size for these columns: enough for any batch of fixed and
+  // padded columns; for ragged ones, the most a batch can hold (max_rows ×
+  // the longest row, or every row) where that is at most 1.5 × what an
+  // average batch holds plus one longest row, else the latter (a batch over
+  // it gets memory of its own). *exact: no batch can exceed it.
+  static size_t block_bytes(const BatchSchedule& schedule, const std::vector<SourceColumn>& columns,
+                            bool* exact = nullptr);
 
   const BatchSchedule& schedule() const { return schedule_; }
   const BatchLayout& layout() const { return layout_; }
@@ -142,12 +219,21 @@ class Prefetcher {
   void wake_producer();  // with mu_ held
   // Wakes the consumer and calls on_ready (unlocking around it).
   void signal_ready(std::unique_lock<std::mutex>& lk);
-  void assemble(const ShardBatch& batch, uint8_t* block, Key* key);
+  void assemble(const ShardBatch& batch, uint8_t* block, PreparedBatch* out);
   PreparedBatch take_inline(uint8_t* replacement);
 
   const BatchSchedule schedule_;
   const PrefetchConfig config_;
   const BatchLayout layout_;
+  const size_t capacity_;  // bytes of each block lent
+
+  // Per ragged/padded column, its chunks (one for a plain column).
+  std::vector<RaggedChunks> chunks_;
+  std::vector<std::vector<uint64_t>> one_chunk_first_;
+  // Used by the producer only: per ragged column, where each row's values
+  // start (plan_ragged's output), and the values' bytes.
+  std::vector<std::vector<const uint8_t*>> src_;
+  std::vector<size_t> value_bytes_;
 
   std::mutex mu_;
   std::condition_variable work_cv_;   // the producer waits here
