@@ -96,10 +96,14 @@ async function resumeAndTrain(checkpointDir: string, log?: (line: string) => voi
     log?.(`step ${step}`);
     if (step % SAVE_EVERY === 0) {
       // Not awaited: the weights are captured now and written in the background.
-      checkpoint.save(parts, { step, metadata: { loss: meanLoss() } }).catch((err: unknown) => {
-        console.error(err);
-        process.exit(1);
-      });
+      const saved = step;
+      checkpoint.save(parts, { step, metadata: { loss: meanLoss() } }).then(
+        () => log?.(`saved ${saved}`),
+        (err: unknown) => {
+          console.error(err);
+          process.exit(1);
+        },
+      );
       lossSum = 0;
       lossCount = 0;
     }
@@ -119,7 +123,10 @@ async function child(checkpointDir: string, out: string): Promise<void> {
   writeFileSync(out, (await resumeAndTrain(checkpointDir, (line) => console.log(line))).weights);
 }
 
-/** Runs a training process; sends `signal` once it prints `step <at>`. Resolves with how it ended. */
+/**
+ * Runs a training process; sends `signal` once it prints `step <at>` (or a later step) and has
+ * reported a durable save. Resolves with how it ended.
+ */
 function run(checkpointDir: string, out: string, stop?: { signal: NodeJS.Signals; at: number }) {
   return new Promise<{ code: number | null; signal: NodeJS.Signals | null; resumedAt: number; lastStep: number }>((resolve, reject) => {
     const proc = spawn(process.execPath, [...process.execArgv, __filename, '--child', checkpointDir, out], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -127,6 +134,7 @@ function run(checkpointDir: string, out: string, stop?: { signal: NodeJS.Signals
     let resumedAt = -1;
     let lastStep = 0;
     let sent = false;
+    let durable = false;
     proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       const lines = (pending + chunk).split('\n');
       pending = lines.pop()!;
@@ -138,7 +146,8 @@ function run(checkpointDir: string, out: string, stop?: { signal: NodeJS.Signals
         }
         const step = /^step (\d+)$/.exec(line);
         if (step) lastStep = Number(step[1]);
-        if (stop !== undefined && !sent && lastStep >= stop.at) {
+        if (line.startsWith('saved ')) durable = true;
+        if (stop !== undefined && !sent && lastStep >= stop.at && durable) {
           sent = true;
           proc.kill(stop.signal);
           console.log(`  sent ${stop.signal} at step ${lastStep}`);
