@@ -23,16 +23,16 @@ std::shared_ptr<rp::MappedFile> FileArg(const Napi::CallbackInfo& info, size_t i
 }
 
 // A BigInt64Array over the vector's memory (zero-copy: the buffer owns it).
-Napi::BigInt64Array Int64ArrayOf(Napi::Env env, std::vector<uint64_t>&& values) {
+Napi::BigInt64Array Int64ArrayOf(Napi::Env env, rp::OffsetVector&& values) {
   const size_t count = values.size();
   const size_t bytes = count * sizeof(uint64_t);
   if (bytes > kMaxExternalBytes) {
     ThrowRange(env, "the file has " + std::to_string(count) + " records, more than a 4 GiB index can hold");
   }
   if (count == 0) return Napi::BigInt64Array::New(env, 0);
-  auto* owned = new std::vector<uint64_t>(std::move(values));
+  auto* owned = new rp::OffsetVector(std::move(values));
   uint8_t* data = reinterpret_cast<uint8_t*>(owned->data());
-  MemoryShare owner(owned, [](void* v) { delete static_cast<std::vector<uint64_t>*>(v); });
+  MemoryShare owner(owned, [](void* v) { delete static_cast<rp::OffsetVector*>(v); });
   MemoryShare keep = owner;  // for the copy below
   Napi::ArrayBuffer buffer;
   try {
@@ -51,8 +51,8 @@ Napi::Value IndexLines(const Napi::CallbackInfo& info) {
   std::shared_ptr<rp::MappedFile> file = FileArg(info, 0);
   if (!info[1].IsBoolean()) ThrowType(env, "withEnds must be a boolean, got " + Describe(info[1]));
   const bool with_ends = info[1].As<Napi::Boolean>().Value();
-  std::vector<uint64_t> ends;
-  std::vector<uint64_t> offsets = rp::index_lines(file->data(), file->size(), with_ends ? &ends : nullptr);
+  rp::OffsetVector ends;
+  rp::OffsetVector offsets = rp::index_lines(file->data(), file->size(), with_ends ? &ends : nullptr);
   Napi::Object result = Napi::Object::New(env);
   result.Set("offsets", Int64ArrayOf(env, std::move(offsets)));
   if (with_ends) result.Set("ends", Int64ArrayOf(env, std::move(ends)));

@@ -18,9 +18,8 @@ bool is_blank(const uint8_t* p, const uint8_t* end) {
 
 }  // namespace
 
-std::vector<uint64_t> index_lines(const uint8_t* data, size_t size,
-                                  std::vector<uint64_t>* ends) {
-  std::vector<uint64_t> offsets;
+OffsetVector index_lines(const uint8_t* data, size_t size, OffsetVector* ends) {
+  OffsetVector offsets;
   // A guess of ~128 bytes a line saves most regrowth on typical files.
   offsets.reserve(size / 128 + 2);
   if (ends != nullptr) {

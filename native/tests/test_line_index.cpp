@@ -12,7 +12,8 @@
 namespace {
 
 std::vector<uint64_t> index(const std::string& s) {
-  return rp::index_lines(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+  const rp::OffsetVector o = rp::index_lines(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+  return std::vector<uint64_t>(o.begin(), o.end());
 }
 
 uint64_t line_of(const std::string& s, uint64_t offset) {
@@ -63,7 +64,7 @@ TEST(blank_lines_are_not_records) {
 
 TEST(ends_exclude_line_endings) {
   const std::string s = "\n a \r\n\n{}\r\r\nx";
-  std::vector<uint64_t> ends;
+  rp::OffsetVector ends;
   const auto o = rp::index_lines(reinterpret_cast<const uint8_t*>(s.data()), s.size(), &ends);
   REQUIRE(o.size() == 4 && ends.size() == 3);
   CHECK_EQ(s.substr(o[0], ends[0] - o[0]), std::string(" a "));
@@ -81,7 +82,7 @@ TEST(leading_spaces_make_a_record) {
 TEST(no_records) {
   CHECK(index("") == std::vector<uint64_t>{0});
   CHECK(index("\n\n \r\n") == std::vector<uint64_t>{5});
-  CHECK(rp::index_lines(nullptr, 0) == std::vector<uint64_t>{0});
+  CHECK(rp::index_lines(nullptr, 0) == rp::OffsetVector{0});
 }
 
 TEST(line_numbers_count_blank_lines) {
@@ -113,7 +114,7 @@ TEST(matches_a_reference) {
     }
     want.push_back(s.size());
     CHECK(index(s) == want);
-    std::vector<uint64_t> ends;
+    rp::OffsetVector ends;
     rp::index_lines(reinterpret_cast<const uint8_t*>(s.data()), s.size(), &ends);
     REQUIRE(ends.size() + 1 == want.size());
     for (size_t k = 0; k < ends.size(); ++k) {
@@ -131,6 +132,19 @@ TEST(matches_a_reference) {
       CHECK_EQ(line_of(s, want[k]), lines);
     }
   }
+}
+
+// Large indexes live in huge-page memory; their contents are the same.
+TEST(large_index) {
+  std::string s;
+  for (int i = 0; i < 400000; ++i) s += (i % 7 == 0) ? "\n" : "{\"i\":1}\n";
+  const auto o = index(s);
+  size_t records = 0;
+  for (int i = 0; i < 400000; ++i) records += i % 7 != 0;
+  REQUIRE(o.size() == records + 1);
+  CHECK_EQ(o[0], uint64_t{1});  // line 0 is blank
+  CHECK_EQ(o[1], uint64_t{9});  // line 1 is 8 bytes
+  CHECK_EQ(o.back(), uint64_t{s.size()});
 }
 
 RP_TEST_MAIN()

@@ -6,7 +6,12 @@
 #include <cstdint>
 #include <vector>
 
+#include "rp/huge_page_allocator.h"
+
 namespace rp {
+
+// Offsets in huge-page memory: a large index costs few page faults.
+using OffsetVector = std::vector<uint64_t, HugePageAllocator<uint64_t>>;
 
 // n + 1 byte offsets for n records, laid out as a ragged column's offsets
 // over the file's bytes: record i is [offsets[i], offsets[i + 1]), i.e. its
@@ -16,8 +21,7 @@ namespace rp {
 // lines; a file without records gives { size }. With `ends`, also fills
 // (*ends)[i] with where record i's own bytes end: before its "\n" (and a
 // "\r" before that), so [offsets[i], (*ends)[i]) is the line's content.
-std::vector<uint64_t> index_lines(const uint8_t* data, size_t size,
-                                  std::vector<uint64_t>* ends = nullptr);
+OffsetVector index_lines(const uint8_t* data, size_t size, OffsetVector* ends = nullptr);
 
 // The 1-based number of the line holding byte `offset` (offset <= size):
 // one plus the '\n' bytes before it, blank lines included.
