@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ArraySource,
+  ArrowSource,
   CheckpointClosedError,
   CheckpointCorruptError,
   CheckpointExistsError,
@@ -19,8 +20,11 @@ import {
   CheckpointWriteError,
   DataLoader,
   IncompatibleStateError,
+  indexLines,
+  JsonlSource,
   NpySource,
   PipelineCheckpoint,
+  RecordDecodeError,
   SourceOpenError,
   decodeState,
   encodeState,
@@ -29,6 +33,7 @@ import {
   inspectDirectory,
   random,
 } from '../src/index.js';
+import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { npyBytes, writeNpy } from './helpers/npy.js';
 
 type ErrorClass = abstract new (...args: never[]) => Error;
@@ -245,6 +250,34 @@ const rows: Row[] = [
       ['NpySource.open: format version 4', () => NpySource.open(version4), RangeError, SOURCE, quote(version4)],
       ['NpySource.open: files of different lengths', () => NpySource.open({ a: three, b: four }), RangeError, SOURCE, quote(four)],
       ['NpySource#array: unknown column', () => NpySource.open(three).array('nope'), RangeError, INVALID, /nope/],
+    ];
+  })(),
+
+  // ArrowSource.open, JsonlSource.open, indexLines (issue 11)
+  ['ArrowSource.open: a number', () => ArrowSource.open(42 as never), TypeError, INVALID, /\bpath\b/],
+  ['ArrowSource.open: columns not an array', () => ArrowSource.open('x.arrow', { columns: 'a' as never }), TypeError, INVALID, /options\.columns/],
+  ['JsonlSource.open: a number', () => JsonlSource.open(42 as never), TypeError, INVALID, /\bpath\b/],
+  ['JsonlSource.open: parse a string', () => JsonlSource.open('x.jsonl', { parse: 'yes' as never }), TypeError, INVALID, /options\.parse/],
+  ['indexLines: not a MappedFile', () => indexLines({} as never), TypeError, INVALID, /\bfile\b/],
+  ...((): Row[] => {
+    const missingArrow = join(dir, 'missing.arrow');
+    const notArrow = raw('not-arrow', 'hello, world, not an Arrow file');
+    const arrow = fresh('table') + '.arrow';
+    writeFileSync(arrow, tableToIPC(tableFromArrays({ a: Int32Array.of(1, 2, 3) }), 'file'));
+    const stream = fresh('stream') + '.arrow';
+    writeFileSync(stream, tableToIPC(tableFromArrays({ a: Int32Array.of(1, 2, 3) }), 'stream'));
+    const missingJsonl = join(dir, 'missing.jsonl');
+    const blank = raw('blank', '\n  \r\n\n');
+    const malformed = raw('malformed', '{"a": 1}\n\n{"a": 2');
+    return [
+      ['ArrowSource.open: missing file', () => ArrowSource.open(missingArrow), SourceOpenError, 'RP_SOURCE_OPEN_FAILED', quote(missingArrow)],
+      ['ArrowSource.open: not an Arrow file', () => ArrowSource.open(notArrow), RangeError, SOURCE, quote(notArrow)],
+      ['ArrowSource.open: the stream format', () => ArrowSource.open(stream), RangeError, SOURCE, quote(stream)],
+      ['ArrowSource.open: unknown column', () => ArrowSource.open(arrow, { columns: ['nope'] }), RangeError, INVALID, /"nope"/],
+      ['JsonlSource.open: missing file', () => JsonlSource.open(missingJsonl), SourceOpenError, 'RP_SOURCE_OPEN_FAILED', quote(missingJsonl)],
+      ['JsonlSource.open: only blank lines', () => JsonlSource.open(blank), RangeError, SOURCE, quote(blank)],
+      ['JsonlSource#lineNumber: past the end', () => JsonlSource.open(malformed).lineNumber(2), RangeError, INVALID, /\bindex\b/],
+      ['DataLoader#next: a malformed JSON line', () => loader({ batchSize: 2, shuffle: false }, JsonlSource.open(malformed)).next(), RecordDecodeError, 'RP_RECORD_INVALID', /line 3/],
     ];
   })(),
 
