@@ -68,6 +68,8 @@ export class PipelineCheckpoint {
   /** Saves and deletes run one after another; reads wait for those queued before them. */
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
+  /** Uninstallers of this checkpoint's saveOnSignal handlers; close() runs them. */
+  private signalHandlers = new Set<() => void>();
 
   constructor(directory: string, options_: PipelineCheckpointOptions = {}) {
     if (typeof directory !== 'string' || directory === '') {
@@ -126,11 +128,11 @@ export class PipelineCheckpoint {
    * `step()` with `metadata()` after any save in flight, then exits with
    * 128 + the signal number; a second signal meanwhile exits at once (the
    * directory still restores to its newest complete step). Returns a function
-   * that removes the handlers. See FORMAT.md §9.
+   * that removes the handlers; close() removes them too. See FORMAT.md §9.
    */
   saveOnSignal(parts: CheckpointTarget, options: SaveOnSignalOptions): () => void {
     this.checkOpen();
-    return installSaveOnSignal(parts, options, (step, metadata) => {
+    const uninstall = installSaveOnSignal(parts, options, (step, metadata) => {
       try {
         this.checkOpen();
         // A step saved already (the loop saved it just before the signal) is replaced, never a newer one.
@@ -140,6 +142,12 @@ export class PipelineCheckpoint {
         return Promise.reject(err);
       }
     });
+    const remove = (): void => {
+      uninstall();
+      this.signalHandlers.delete(remove);
+    };
+    this.signalHandlers.add(remove);
+    return remove;
   }
 
   /** Checks, captures and encodes a save (synchronously; throws on bad input). */
@@ -279,6 +287,7 @@ export class PipelineCheckpoint {
   /** Waits for pending saves, then releases the directory lock. Later saves throw CheckpointClosedError. */
   async close(): Promise<void> {
     this.closed = true;
+    for (const remove of [...this.signalHandlers]) remove(); // a signal now gets its default effect
     await this.queue;
     this.lock?.release();
     this.lock = undefined;

@@ -122,7 +122,12 @@ describe('saveOnSignal arguments', () => {
     expect(process.listenerCount('SIGUSR2')).toBe(before.usr + 1);
     expect(process.listenerCount('SIGTERM')).toBe(before.term);
     offUsr();
+    // close() removes whatever is still installed.
+    ckpt.saveOnSignal({ part }, { step: () => 1 });
+    expect(process.listenerCount('SIGTERM')).toBe(before.term + 1);
     await ckpt.close();
+    expect(process.listenerCount('SIGTERM')).toBe(before.term);
+    expect(process.listenerCount('SIGINT')).toBe(before.int);
   });
 
   it.each([
