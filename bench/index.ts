@@ -12,6 +12,7 @@ import { overheadSection } from './overhead.js';
 import { loaderLabSection, loaderSection } from './loader.js';
 import { permutationSection } from './permutation.js';
 import { memorySection } from './rss.js';
+import { sourcesSection } from './sources.js';
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => {
@@ -37,6 +38,7 @@ const sections: Section[] = [
   gatherSection,
   gatherOrdinarySection,
   overheadSection,
+  sourcesSection,
 ];
 
 async function main(): Promise<void> {
