@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ArraySource,
   ArrowSource,
+  Column,
+  ColumnSource,
   CheckpointClosedError,
   CheckpointCorruptError,
   CheckpointExistsError,
@@ -22,6 +24,7 @@ import {
   IncompatibleStateError,
   indexLines,
   JsonlSource,
+  MappedFile,
   NpySource,
   PipelineCheckpoint,
   RecordDecodeError,
@@ -58,6 +61,15 @@ const raw = (name: string, bytes: Uint8Array | string) => {
   const path = fresh(name) + '.npy';
   writeFileSync(path, bytes);
   return path;
+};
+let mappedFile: MappedFile | undefined;
+const mapped = () => {
+  if (mappedFile === undefined) {
+    const path = fresh('mapped') + '.bin';
+    writeFileSync(path, new Uint8Array(16));
+    mappedFile = MappedFile.open(path);
+  }
+  return mappedFile;
 };
 const quote = (path: string) => new RegExp(path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
 
@@ -214,6 +226,38 @@ const rows: Row[] = [
     TypeError,
     'RP_BUFFER_RESIZABLE',
     /columns\.x\.data/,
+  ],
+
+  ['ArraySource: ragged offsets of the wrong type', () => new ArraySource({ t: { values: new Uint8Array(4), offsets: new Float64Array(2) as never } }), TypeError, INVALID, /column "t": offsets/],
+  ['ArraySource: ragged offsets decreasing', () => new ArraySource({ t: { values: new Uint8Array(4), offsets: Int32Array.of(0, 3, 2) } }), RangeError, SOURCE, /column "t": offsets\[2\]/],
+  ['ArraySource: ragged offsets past the values', () => new ArraySource({ t: { values: new Uint8Array(4), offsets: BigInt64Array.of(0n, 5n) } }), RangeError, SOURCE, /column "t": offsets\[1\]/],
+  ['ArraySource: a pad length of 0', () => new ArraySource({ t: { values: new Uint8Array(4), offsets: Int32Array.of(0, 4), pad: { length: 0 } } }), RangeError, INVALID, /column "t": pad\.length/],
+
+  // The source contract: MappedFile, Column, ColumnSource (issue 11)
+  ['MappedFile.open: a missing file', () => MappedFile.open(join(dir, 'nope.bin')), SourceOpenError, 'RP_SOURCE_OPEN_FAILED', /nope\.bin/],
+  ['MappedFile.open: not a string', () => MappedFile.open(3 as never), TypeError, INVALID, /path/],
+  ['MappedFile#bytes: past the end', () => mapped().bytes(0, 100), RangeError, INVALID, /past the end of .*mapped/],
+  ['MappedFile#region: misaligned', () => mapped().region(1, 2, 'int32'), RangeError, INVALID, /offset 1 .* not aligned/],
+  ['MappedFile#region: an unknown dtype', () => mapped().region(0, 2, 'float16' as never), TypeError, INVALID, /dtype/],
+  ['Column.fixed: not whole rows', () => Column.fixed('x', new Float32Array(5), { rowShape: [2] }), RangeError, INVALID, /column "x"/],
+  ['Column.fixed: a reserved name', () => Column.fixed('epoch', new Float32Array(2)), TypeError, INVALID, /"epoch"/],
+  ['Column.ragged: both offsets and starts', () => Column.ragged('t', { values: new Uint8Array(2), offsets: Int32Array.of(0, 2), starts: Int32Array.of(0) } as never), TypeError, INVALID, /column "t" needs either offsets/],
+  ['Column.ragged: an end before its start', () => Column.ragged('t', { values: new Uint8Array(2), starts: Int32Array.of(2), ends: Int32Array.of(1) }), RangeError, SOURCE, /column "t": ends\[0\]/],
+  ['Column.chunked: parts that differ', () => Column.chunked('c', [Column.fixed('a', new Int32Array(2)), Column.fixed('b', new Float32Array(2))] as never), TypeError, INVALID, /column "c": parts\[1\]/],
+  ['ColumnSource: columns of different lengths', () => new ColumnSource([Column.fixed('a', new Int32Array(2)), Column.fixed('b', new Int32Array(3))]), RangeError, SOURCE, /column "b" has 3 records but column "a" has 2/],
+  ['ColumnSource: two columns of one name', () => new ColumnSource([Column.fixed('a', new Int32Array(2)), Column.fixed('a', new Int32Array(2))]), RangeError, INVALID, /"a"/],
+  ['ColumnSource: not a Column', () => new ColumnSource([{ name: 'a' }] as never), TypeError, INVALID, /columns\[0\]/],
+  [
+    'DataLoader#next: ragged offsets changed under the loader',
+    () => {
+      const offsets = Int32Array.of(0, 2, 4);
+      const loader = new DataLoader(new ArraySource({ t: { values: new Uint8Array(4), offsets } }), { batchSize: 2, prefetch: 0 });
+      offsets[1] = 9;
+      return loader.next();
+    },
+    RangeError,
+    SOURCE,
+    /column "t": row 0 spans/,
   ],
 
   // NpySource.open and its array()
@@ -512,6 +556,7 @@ describe('misuse table: class, code and culprit of every public error', () => {
       'PipelineCheckpoint', 'PipelineCheckpoint#save', 'PipelineCheckpoint#restore', 'PipelineCheckpoint#restoreLatest',
       'PipelineCheckpoint#metadata', 'PipelineCheckpoint#delete', 'PipelineCheckpoint#steps', 'PipelineCheckpoint#latestStep',
       'inspectDirectory', 'encodeState', 'decodeState',
+      'MappedFile.open', 'MappedFile#bytes', 'MappedFile#region', 'Column.fixed', 'Column.ragged', 'Column.chunked', 'ColumnSource',
     ];
     const covered = new Set(rows.map(([name]) => name.slice(0, name.indexOf(':'))));
     expect(entryPoints.filter((e) => !covered.has(e))).toEqual([]);
