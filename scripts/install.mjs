@@ -4,18 +4,70 @@
 // must also work when npm skips this script: the runtime loader
 // (src/native.ts) finds the prebuild on its own.
 import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { FLOOR } from './prebuild-targets.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-const nodeGypBuild = require('node-gyp-build');
 const { name } = require(join(root, 'package.json'));
+
+/** The glibc version of this process, or undefined (musl, or not Linux). */
+function glibcVersion() {
+  return process.platform === 'linux' ? process.report.getReport().header.glibcVersionRuntime : undefined;
+}
+
+/** 'glibc' or 'musl' on Linux; undefined elsewhere. */
+function libc() {
+  if (process.platform !== 'linux') return undefined;
+  return glibcVersion() === undefined ? 'musl' : 'glibc';
+}
+
+/** The prebuilds this package ships (e.g. "linux-arm64, linux-x64"), as its prebuilds/ folder says. */
+function shippedPrebuilds() {
+  const dir = join(root, 'prebuilds');
+  return existsSync(dir) ? readdirSync(dir).sort().join(', ') : 'none';
+}
+
+/**
+ * What to install for a build from source on this platform: CMake >= 3.16 and a
+ * C++17 compiler, named the way each system's package manager names them.
+ */
+export function buildToolsHint(platform = process.platform, libcName = libc()) {
+  if (platform === 'linux' && libcName === 'musl') {
+    return 'On Alpine (musl): `apk add build-base cmake python3`.';
+  }
+  if (platform === 'linux') {
+    return (
+      'On Debian/Ubuntu: `apt-get install g++ cmake`; on RHEL/Rocky/Fedora/Amazon Linux: ' +
+      '`dnf install gcc-c++ make cmake` (CMake >= 3.16 and GCC >= 8).'
+    );
+  }
+  if (platform === 'darwin') {
+    return 'On macOS: the Xcode command line tools (`xcode-select --install`) and CMake (`brew install cmake`).';
+  }
+  if (platform === 'win32') {
+    return (
+      'On Windows: Visual Studio Build Tools with the "Desktop development with C++" workload ' +
+      '(`winget install Microsoft.VisualStudio.2022.BuildTools`), and CMake on PATH (`winget install Kitware.CMake`).'
+    );
+  }
+  return 'CMake >= 3.16 and a C++17 compiler on PATH.';
+}
+
+/** Why no prebuild fits this system, in a sentence. */
+function whyNoPrebuild() {
+  const glibc = glibcVersion();
+  const system = `${process.platform}-${process.arch}${glibc ? ` with glibc ${glibc}` : libc() === 'musl' ? ' with musl' : ''}`;
+  return `the prebuilds (${shippedPrebuilds()}) are for glibc >= ${FLOOR.GLIBC}; this is ${system}`;
+}
 
 /** The path of the addon that loads, or the reason none does. */
 function tryLoad() {
+  const nodeGypBuild = require('node-gyp-build');
   try {
     const path = nodeGypBuild.resolve(root);
     nodeGypBuild(root);
@@ -25,16 +77,18 @@ function tryLoad() {
   }
 }
 
-const setting = process.env.npm_config_build_from_source ?? '';
-const forced = setting === 'true' || setting === '1' || setting.split(',').includes(name);
-const before = forced ? undefined : tryLoad();
-if (before?.path) {
-  console.log(`${name}: using the native addon ${before.path}`);
-} else {
+function install() {
+  const setting = process.env.npm_config_build_from_source ?? '';
+  const forced = setting === 'true' || setting === '1' || setting.split(',').includes(name);
+  const before = forced ? undefined : tryLoad();
+  if (before?.path) {
+    console.log(`${name}: using the native addon ${before.path}`);
+    return;
+  }
   console.log(
     forced
       ? `${name}: building the native addon from source (npm_config_build_from_source=${setting})`
-      : `${name}: no native addon loads (${before?.error}); building it from source`,
+      : `${name}: no native addon loads (${before?.error}); ${whyNoPrebuild()}, so building it from source`,
   );
   try {
     const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
@@ -42,8 +96,8 @@ if (before?.path) {
     execFileSync(process.execPath, args, { stdio: 'inherit', cwd: root });
   } catch {
     console.error(
-      `${name}: the build from source failed. It needs CMake >= 3.16 and a C++17 compiler on PATH ` +
-        '(cmake-js output above says which step failed).',
+      `${name}: the build from source failed (cmake-js output above says which step). It needs CMake >= 3.16 ` +
+        `and a C++17 compiler on PATH. ${buildToolsHint()}`,
     );
     process.exit(1);
   }
@@ -54,3 +108,5 @@ if (before?.path) {
   }
   console.log(`${name}: built and loaded ${after.path}`);
 }
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) install();

@@ -3,6 +3,7 @@
 // libraries it needs. floorProblems() lists every need above FLOOR
 // (scripts/prebuild-targets.mjs); an empty list means it loads on glibc 2.28.
 import { execFileSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 import { FLOOR } from './prebuild-targets.mjs';
 
 /** Compares dotted versions numerically: -1, 0 or 1. */
@@ -69,4 +70,26 @@ export function highestVersions(file) {
     if (highest[family] === undefined || compareVersions(version, highest[family]) > 0) highest[family] = version;
   }
   return highest;
+}
+
+/** For a file within the floor: what it needs at most, e.g. "needs at most GLIBC_2.25, GCC_4.2.0; no libstdc++". */
+export function floorSummary(file) {
+  const highest = Object.entries(highestVersions(file)).map(([family, version]) => `${family}_${version}`);
+  return `needs at most ${highest.join(', ')}; no libstdc++`;
+}
+
+// `node scripts/prebuild-symbols.mjs FILE...`: prints each file's needs above
+// the floor; exit status 1 if any file has one.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  let failed = false;
+  for (const file of process.argv.slice(2)) {
+    const problems = floorProblems(file);
+    failed ||= problems.length > 0;
+    if (problems.length === 0) {
+      console.log(`${file}: ${floorSummary(file)}`);
+    } else {
+      for (const problem of problems) console.log(`${file}: ${problem}`);
+    }
+  }
+  process.exit(failed ? 1 : 0);
 }

@@ -19,6 +19,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { random } from '../src/index.js';
 
@@ -82,16 +83,18 @@ function newestMtime(paths: string[]): number {
   return newest;
 }
 
-/** Builds the prebuild when it is missing or older than the C++ sources (a fresh clone has none). */
+/**
+ * Builds this platform's prebuild when it is missing or older than its sources
+ * (a fresh clone has none); scripts/prebuild-targets.mjs decides which.
+ * `npm run test:prebuilds` covers the cross-built ones.
+ */
 function ensurePrebuild(): void {
-  const dir = join(root, 'prebuilds', platformDir);
-  const builds = existsSync(dir) ? readdirSync(dir).filter((name) => name.endsWith('.node')) : [];
-  const built = builds.length === 0 ? 0 : Math.min(...builds.map((name) => statSync(join(dir, name)).mtimeMs));
-  const sources = ['CMakeLists.txt', 'native/CMakeLists.txt', 'native/include', 'native/src', 'binding'];
-  if (built < newestMtime(sources.map((path) => join(root, path)))) {
-    // Builds in build/prebuild, so the local build other tests load stays put.
-    run('npm', ['run', 'prebuild'], { cwd: root, env: cleanEnv(process.env.PATH ?? ''), timeoutMs: 5 * MINUTE });
-  }
+  // Builds in build/prebuild-<arch>, so the local build other tests load stays put.
+  run(process.execPath, [join(root, 'scripts', 'prebuild.mjs'), '--arch', process.arch, '--if-stale'], {
+    cwd: root,
+    env: cleanEnv(process.env.PATH ?? ''),
+    timeoutMs: 10 * MINUTE,
+  });
 }
 
 /** dist/ is built by `npm ci` (prepare); rebuilding it here could pull it from under other tests. */
@@ -181,7 +184,7 @@ describe('the npm package', () => {
 
     prebuiltProject = newProject('consumer-prebuilt');
     prebuiltInstallLog = install(prebuiltProject, cleanEnv(bare));
-  }, 10 * MINUTE);
+  }, 15 * MINUTE);
 
   afterAll(() => {
     if (work !== undefined) rmSync(work, { recursive: true, force: true });
@@ -201,6 +204,7 @@ describe('the npm package', () => {
         'native/src/random.cpp',
         'binding/addon.cpp',
         'scripts/install.mjs',
+        'scripts/prebuild-targets.mjs',
       ]),
     );
     expect(packedFiles.some((path) => path.startsWith(`prebuilds/${platformDir}/`) && path.endsWith('.node'))).toBe(true);
@@ -227,6 +231,19 @@ describe('the npm package', () => {
     }
   });
 
+  it.runIf(process.platform === 'linux')('packs a prebuild that loads on glibc 2.28 without the system libstdc++, which a normal build would not', () => {
+    const check = join(root, 'scripts', 'prebuild-symbols.mjs');
+    const prebuild = packedFiles.find((path) => path.startsWith(`prebuilds/${platformDir}/`) && path.endsWith('.node'))!;
+    const installed = join(prebuiltProject, 'node_modules', PACKAGE, prebuild);
+    expect(run(process.execPath, [check, installed], { cwd: root, env: cleanEnv(process.env.PATH ?? '') })).toContain(
+      'needs at most GLIBC_2.',
+    );
+    // The check can fail: the local build links libstdc++ and this host's glibc as they come.
+    const local = spawnSync(process.execPath, [check, join(root, 'build', 'Release', 'resumable_pipeline.node')], { encoding: 'utf8' });
+    expect(local.status).toBe(1);
+    expect(local.stdout).toContain("symbols from the system's libstdc++");
+  });
+
   it('says what it tried and how to build from source when no addon is there', () => {
     const installed = join(prebuiltProject, 'node_modules', PACKAGE);
     const script = join(prebuiltProject, 'missing.cjs');
@@ -245,6 +262,28 @@ describe('the npm package', () => {
     } finally {
       renameSync(join(installed, 'prebuilds-hidden'), join(installed, 'prebuilds'));
     }
+  });
+
+  it('names the tools to install for a build from source when it fails, on each platform', () => {
+    const installed = realpathSync(join(prebuiltProject, 'node_modules', PACKAGE));
+    const script = join(installed, 'scripts', 'install.mjs');
+    // Forced to build, with no CMake or compiler on PATH: cmake-js fails, the script says what to install.
+    const result = spawnSync(process.execPath, [script], {
+      cwd: installed,
+      env: cleanEnv(bare, { npm_config_build_from_source: 'true' }),
+      encoding: 'utf8',
+    });
+    rmSync(join(installed, 'build'), { recursive: true, force: true });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`${PACKAGE}: the build from source failed`);
+    expect(result.stderr).toContain('apt-get install g++ cmake');
+    const hint = (platform: string, libc: string): string =>
+      run(process.execPath, ['--input-type=module', '-e',
+        `import { buildToolsHint } from ${JSON.stringify(pathToFileURL(script).href)}; console.log(buildToolsHint('${platform}', '${libc}'))`],
+      { cwd: installed, env: cleanEnv(bare) });
+    expect(hint('linux', 'musl')).toContain('apk add build-base cmake python3');
+    expect(hint('darwin', '')).toContain('xcode-select --install');
+    expect(hint('win32', '')).toContain('Visual Studio Build Tools');
   });
 
   it('type-checks TypeScript consumers against the installed types from .mts (import) and .cts (require)', () => {
