@@ -150,8 +150,7 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
       if (!cv.IsObject()) ThrowType(env, name + " must be an object, got " + Describe(cv));
       config.columns.push_back(ReadColumn(cv.As<Napi::Object>(), name, n));
     }
-    bool exact = true;
-    const size_t block = rp::Prefetcher::block_bytes(*schedule, config.columns, &exact);
+    const size_t block = rp::Prefetcher::block_bytes(*schedule, config.columns);
     if (block > (uint64_t{1} << 32)) {
       ThrowRange(env, "a batch of " + std::to_string(batch) + " rows takes " +
                           std::to_string(block) + " bytes, over the 4 GiB limit; lower batchSize");
@@ -159,8 +158,10 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
     block_bytes_ = block;
     config.depth = rp::Prefetcher::effective_depth(config.depth, block);
     config.inline_assembly = config.depth == 0 && block <= rp::Prefetcher::kInlineBytes;
-    // Slabs take blocks whole: only when no batch can outgrow its block.
-    slab_blocks_ = block <= kSlabMaxBlock && exact;
+    // Slabs take blocks whole, and a ragged batch may outgrow its block
+    // (the sizes come from hints, which are not trusted): ragged batches
+    // always come as buffers of their own.
+    slab_blocks_ = block <= kSlabMaxBlock && !ragged_;
     memory_ = std::make_unique<BatchMemory>(block);
     std::vector<uint8_t*> blocks;
     const size_t slots = rp::Prefetcher::slots_for_depth(config.depth);

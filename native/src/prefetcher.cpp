@@ -106,6 +106,13 @@ size_t Prefetcher::block_bytes(const BatchSchedule& schedule, const std::vector<
   bool all_exact = true;
   for (size_t c = 0; c < columns.size(); ++c) {
     const SourceColumn& col = columns[c];
+    // Padded rows are not backed by source memory: their product may
+    // overflow. Far over any block: the caller refuses it.
+    if (col.kind == ColumnKind::kPadded &&
+        mul_sat(mul_sat(rows, col.pad_length), col.ragged.element_bytes) > (uint64_t{1} << 40)) {
+      if (exact != nullptr) *exact = true;
+      return SIZE_MAX;
+    }
     if (col.kind != ColumnKind::kRagged) continue;
     const uint64_t most = std::min(mul_sat(rows, col.max_row), col.total);
     // An average batch: rows × total / n elements (in floating point: no overflow).

@@ -788,21 +788,38 @@ async function scPrefetchQueue(c: Ctx): Promise<void> {
       const ctor = rng.pick(TYPED_CTORS);
       const rowLen = rng.pick([1, 1, 2, 3, 16, 100]);
       const made = typedArray(c, { ctor, length: n * rowLen + rng.pick([0, 0, 0, -1, 1]) });
-      columns.push({ data: made.value, rowBytes: rng.chance(0.9) ? rowLen * ctor.BYTES_PER_ELEMENT : intArg(c, 1, 2 ** 40) });
-    } else if (r < 8) {
+      const rows = rng.chance(0.9) ? n : intArg(c, 0, 2 ** 53 - 1);
+      columns.push({ kind: 'fixed', name: `c${i}`, data: { data: made.value }, rows, rowBytes: rng.chance(0.9) ? rowLen * ctor.BYTES_PER_ELEMENT : intArg(c, 1, 2 ** 40) });
+    } else if (r < 7) {
       const plan = makeNpy(c, false, n);
       const file = c.call('native.MappedFile', () => new N.MappedFile(plan.path));
       if (file !== undefined) {
         const size = file.byteLength;
         const offset = rng.chance(0.8) ? rng.pick([0, 64, 128, size, size - 1]) : intArg(c, 0, size);
-        columns.push({ file, offset, rows: rng.chance(0.8) ? rng.pick([n, 1, 0, n + 1]) : intArg(c, 0, 2 ** 53 - 1), rowBytes: rng.chance(0.8) ? rng.pick([1, 4, 8, 12]) : intArg(c, 1, 2 ** 40) });
+        const bytes = rng.chance(0.8) && typeof offset === "number" ? Math.max(0, size - offset) : intArg(c, 0, 2 ** 53 - 1);
+        columns.push({ kind: 'fixed', name: `c${i}`, data: { file, offset, bytes }, rows: rng.chance(0.8) ? rng.pick([n, 1, 0, n + 1]) : intArg(c, 0, 2 ** 53 - 1), rowBytes: rng.chance(0.8) ? rng.pick([1, 4, 8, 12]) : intArg(c, 1, 2 ** 40) });
       }
+    } else if (r < 8) {
+      // Ragged: offsets that may be bad (the queue trusts nothing but the
+      // memory: a bad row fails its batch), hints that may lie, maybe padded.
+      const wide = rng.chance(0.3);
+      const values = typedArray(c, { ctor: rng.pick(TYPED_CTORS), length: rng.pick([0, 1, 16, 300, n * 3]) }).value as { length: number };
+      const offsets = Array.from({ length: n + 1 }, (_, k) => (rng.chance(0.97) ? Math.min(k * 2, values.length) : rng.pick([-1, values.length + 1, 0, 2 ** 31 - 1])));
+      const starts = wide ? BigInt64Array.from(offsets, (v) => BigInt(v)) : Int32Array.from(offsets);
+      const eb = (values as unknown as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1;
+      const ragged: Record<string, unknown> = {
+        kind: 'ragged', name: `c${i}`, values: { data: values }, elementBytes: rng.chance(0.9) ? eb : intArg(c, 0, 16), starts: { data: starts },
+        ends: undefined, offsets64: wide, rows: rng.chance(0.9) ? n : intArg(c, 0, 2 ** 33),
+        maxRow: rng.chance(0.7) ? 2 : intArg(c, 0, 2 ** 53 - 1), totalElements: rng.chance(0.7) ? 2 * n : intArg(c, 0, 2 ** 53 - 1),
+        padLength: rng.chance(0.7) ? 0 : rng.chance(0.9) ? rng.pick([1, 3, 64]) : maybeWrong(c, 2, 1), padBytes: new Uint8Array(eb),
+      };
+      columns.push(rng.chance(0.2) ? { kind: 'chunked', name: `c${i}`, parts: [ragged, rng.chance(0.8) ? ragged : anyValue(c)] } : ragged);
     } else if (r < 9) {
       // A column whose getters detach (and collect) the columns read before it.
       const data = typedArray(c, { ctor: Uint8Array as never, length: n * 4 }).value;
-      columns.push(Object.defineProperties({}, {
+      columns.push(Object.defineProperties({ kind: 'fixed', name: 'g', rows: n }, {
         rowBytes: { enumerable: true, get: () => { c.hazard(1); return 4; } },
-        data: { enumerable: true, get: () => { c.hazard(1); c.gc(); return data; } },
+        data: { enumerable: true, get: () => { c.hazard(1); c.gc(); return { data }; } },
       }));
     } else {
       columns.push(anyValue(c));
@@ -838,7 +855,8 @@ async function scPrefetchQueue(c: Ctx): Promise<void> {
   if (rng.chance(0.8)) c.cleanups.push(() => q.close());
   const blockBytes = c.call('native.PrefetchQueue.blockBytes', () => q.blockBytes) ?? 0;
   const ncols = columns.length;
-  const infoLen = 8 + ncols;
+  const layout = (N as unknown as { infoLayout: { columns: number; perColumn: number } }).infoLayout;
+  const infoLen = layout.columns + layout.perColumn * ncols;
   const makeInfo = (): unknown => {
     if (rng.chance(0.85)) return new Float64Array(infoLen);
     return rng.pick<() => unknown>([
