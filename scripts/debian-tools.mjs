@@ -31,8 +31,8 @@ export function ensureDebianTools(needs, purpose) {
   const command = `apt-get install -y ${packages.join(' ')}`;
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
   if (!root || which('apt-get') === undefined) {
-    const how = which('apt-get') === undefined ? `a Debian/Ubuntu host with \`${command}\`` : `\`sudo ${command}\``;
-    throw new Error(`${purpose} needs ${tools}, which ${missing.length === 1 ? 'is' : 'are'} not on PATH: install with ${how}`);
+    const why = root ? 'apt-get is not here' : 'not running as root';
+    throw new Error(`${purpose} needs ${tools}, not on PATH (and ${why}, so not installed). On Debian/Ubuntu: sudo ${command}`);
   }
   console.log(`${purpose}: installing ${packages.join(' ')} (for ${tools}) with apt-get`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
