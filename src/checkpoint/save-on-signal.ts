@@ -13,8 +13,8 @@ export interface SaveOnSignalOptions {
   step: () => number;
   /** The metadata to save with it (for keepBest, e.g. { loss }); default {}. */
   metadata?: (() => State) | undefined;
-  /** Default ['SIGTERM', 'SIGINT']. */
-  signals?: readonly NodeJS.Signals[] | undefined;
+  /** Signal names; default ['SIGTERM', 'SIGINT']. (Plain strings: the public types need no @types/node.) */
+  signals?: readonly string[] | undefined;
 }
 
 /** Signals a handler cannot be installed for, or that are not about ending a job. */
