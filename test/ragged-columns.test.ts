@@ -91,6 +91,18 @@ describe('ragged columns in batches', () => {
     }
   });
 
+  it('small batches that outgrow their block (two long rows among empty ones) come whole', () => {
+    const n = 200;
+    const offsets = new Int32Array(n + 1);
+    for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i]! + (i < 2 ? 1000 : i % 2);
+    const values = new Uint8Array(offsets[n]!).map((_, i) => (i * 13 + 5) & 255);
+    const row = (i: number) => values.subarray(offsets[i]!, offsets[i + 1]!);
+    for (const prefetch of [0, 2]) {
+      const loader = new DataLoader(new ArraySource({ t: { values, offsets } }), { batchSize: 4, shuffle: false, prefetch, numEpochs: 3 });
+      for (const b of loader) expectRows(b.t, b.indices, row);
+    }
+  });
+
   it('batches over the block size get memory of their own, and recycle() takes them', () => {
     // Mostly short rows, every 100th 256 KiB: a batch holding two of those outgrows the block.
     const n = 1000;
