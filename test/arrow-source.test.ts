@@ -2,11 +2,13 @@
 // listed type across several record batches, compared byte for byte with
 // the writer's own data in shuffled batches; each refusal names the file,
 // the column and the reason.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ArrowSource, DataLoader, IncompatibleStateError, type TypedArray } from '../src/index.js';
+import { RecordBatch, Table, tableToIPC, vectorFromArray } from 'apache-arrow';
 import { pyarrowFiles, writerData } from './helpers/pyarrow.js';
+import { tempDir } from './helpers/temp-dir.js';
 
 const files = pyarrowFiles();
 const dir = 'dir' in files ? files.dir : '';
@@ -165,5 +167,29 @@ describe.skipIf(skip)('ArrowSource (files written by pyarrow)', () => {
     const other = new DataLoader(ArrowSource.open(join(dir, 'one_batch.arrow')), options);
     expect((states[0] as { fingerprint: { n: number } }).fingerprint.n).toBe(manifest.n);
     expect(() => other.setState(states[0] as never)).toThrow(IncompatibleStateError);
+  });
+});
+
+describe('ArrowSource on corrupt metadata', () => {
+  it('refuses a footer whose vector lengths cannot fit it, before apache-arrow decodes it', () => {
+    // Three record batches written by apache-arrow; then the footer's block count is made 2^31 - 1.
+    const batches = [0, 1, 2].map((k) => new Table({ x: vectorFromArray(Int32Array.of(k, k + 1)) }).batches[0]!);
+    const bytes = Buffer.from(tableToIPC(new Table(batches as RecordBatch[]), 'file'));
+    const footerLength = bytes.readInt32LE(bytes.length - 10);
+    const footerStart = bytes.length - 10 - footerLength;
+    const path = join(tempDir('rp-arrow-'), 'blocks.arrow');
+    writeFileSync(path, bytes);
+    expect(ArrowSource.open(path).length).toBe(6);
+    // The block vector: its length (3), then 24-byte blocks of which the first starts at byte 8.
+    const first = Buffer.alloc(8);
+    first.writeBigInt64LE(8n);
+    let at = -1;
+    for (let i = footerStart; i + 12 <= bytes.length; i += 4) {
+      if (bytes.readUInt32LE(i) === 3 && bytes.subarray(i + 4, i + 12).equals(first)) at = i;
+    }
+    expect(at).toBeGreaterThan(0);
+    bytes.writeUInt32LE(2 ** 31 - 1, at);
+    writeFileSync(path, bytes);
+    expect(() => ArrowSource.open(path)).toThrow(expect.objectContaining({ code: 'RP_SOURCE_INVALID', message: expect.stringMatching(/footer cannot be decoded: the footer's record batch blocks claims 2147483647 entries/) }));
   });
 });

@@ -10,12 +10,13 @@ import { Footer } from 'apache-arrow/ipc/metadata/file';
 import { Message, type RecordBatch as BatchHeader } from 'apache-arrow/ipc/metadata/message';
 import type { Field } from 'apache-arrow/schema';
 import type { DataType } from 'apache-arrow/type';
-import { argumentRangeError, argumentTypeError, sourceError } from '../error-codes.js';
+import { argumentRangeError, argumentTypeError, ErrorCodes, sourceError } from '../error-codes.js';
 import { DTYPES, type Dtype } from '../typed-arrays.js';
 import { describe } from '../validate.js';
+import { checkFooterBytes, checkMessageBytes } from './arrow-metadata-check.js';
 import { Column } from './column.js';
 import { type FileRegion, MappedFile } from './mapped-file.js';
-import { type ColumnInfo, type Columns, ColumnSource } from './source.js';
+import { checkColumnName, type ColumnInfo, type Columns, ColumnSource } from './source.js';
 
 export interface ArrowSourceOptions {
   /** The columns to read, by name, in this order (default: every column of the file). */
@@ -82,7 +83,16 @@ export class ArrowSource<C extends Columns = Columns> extends ColumnSource<C> {
     const footer = readFooter(file);
     const fields = footer.schema.fields;
     const slots = fieldSlots(fields);
+    if (fields.length === 0) throw sourceError(`${path} has no columns`);
     const names = wanted ?? fields.map((f) => f.name);
+    names.forEach((name, i) => {
+      if (wanted === undefined && names.indexOf(name) !== i) throw sourceError(`${path} has two columns named "${name}"; pick one with options.columns`);
+      try {
+        checkColumnName(name, 'column');
+      } catch (cause) {
+        throw withCause(sourceError(`${path}: column "${name}" cannot be read: ${(cause as Error).message}${wanted === undefined ? '; leave it out with options.columns' : ''}`), cause);
+      }
+    });
     const selected: Selected[] = names.map((name) => {
       const index = fields.findIndex((f) => f.name === name);
       if (index < 0) throw argumentRangeError(`options.columns: ${path} has no column "${name}" (it has ${fields.map((f) => `"${f.name}"`).join(', ')})`);
@@ -93,7 +103,15 @@ export class ArrowSource<C extends Columns = Columns> extends ColumnSource<C> {
     const batches = [...footer.recordBatches()].map((block, k) => readBatch(file, block, k, path));
     const rows = batches.reduce((sum, b) => sum + b.header.length, 0);
     if (rows === 0) throw sourceError(`${path} holds no records`);
-    const columns = selected.map((s) => readColumn(file, path, s, batches, rows));
+    const columns = selected.map((s) => {
+      try {
+        return readColumn(file, path, s, batches, rows);
+      } catch (cause) {
+        // The contract's own checks (offsets, regions) fail as RP_INVALID_ARGUMENT: here the file is at fault.
+        if ((cause as { code?: unknown }).code !== ErrorCodes.INVALID_ARGUMENT) throw cause;
+        throw withCause(sourceError(`${path}: column "${s.field.name}" cannot be read: ${(cause as Error).message}`), cause);
+      }
+    });
     return new ArrowSource<C>(path, batches.length, columns, selected.map((s) => String(s.field.type)));
   }
 }
@@ -131,7 +149,9 @@ function readFooter(file: MappedFile): Footer {
     throw sourceError(`${path} is truncated or corrupt: its footer length ${footerBytes} does not fit the file (${size} bytes)`);
   }
   try {
-    return Footer.decode(file.bytes(size - TRAILER_BYTES - footerBytes, footerBytes));
+    const bytes = file.bytes(size - TRAILER_BYTES - footerBytes, footerBytes);
+    checkFooterBytes(bytes);
+    return Footer.decode(bytes);
   } catch (cause) {
     throw withCause(sourceError(`${path}: the Arrow footer cannot be decoded: ${(cause as Error).message}`), cause);
   }
@@ -161,11 +181,13 @@ function readBatch(file: MappedFile, block: { offset: number; metaDataLength: nu
   if (length <= 0 || start + length > offset + metaDataLength) throw sourceError(`${where}: its metadata length ${length} does not fit its block`);
   let message: Message;
   try {
-    message = Message.decode(file.bytes(start, length));
+    const bytes = file.bytes(start, length);
+    const type = checkMessageBytes(bytes);
+    if (type !== MessageHeader.RecordBatch) throw new Error(`it is not a record batch message (type ${type})`);
+    message = Message.decode(bytes);
   } catch (cause) {
     throw withCause(sourceError(`${where}: its metadata cannot be decoded: ${(cause as Error).message}`), cause);
   }
-  if (message.headerType !== MessageHeader.RecordBatch) throw sourceError(`${where} is not a record batch message (type ${message.headerType})`);
   const header = message.header() as BatchHeader;
   if (header.compression !== null) {
     const codec = header.compression.type === CompressionType.ZSTD ? 'ZSTD' : header.compression.type === CompressionType.LZ4_FRAME ? 'LZ4' : String(header.compression.type);
@@ -177,7 +199,10 @@ function readBatch(file: MappedFile, block: { offset: number; metaDataLength: nu
 
 /** Field nodes and buffers each type takes in a record batch (Arrow columnar format, IPC). */
 function nodesAndBuffers(type: DataType): { nodes: number; buffers: number } {
-  const children = (type.children ?? []).map((c) => nodesAndBuffers(c.type));
+  const children = (type.children ?? []).map((c) => {
+    if (c?.type === undefined) throw sourceError('a field has a child without a type (a corrupt schema)');
+    return nodesAndBuffers(c.type);
+  });
   const sum = (own: number) => ({
     nodes: 1 + children.reduce((a, c) => a + c.nodes, 0),
     buffers: own + children.reduce((a, c) => a + c.buffers, 0),
@@ -256,7 +281,9 @@ function layoutOf(field: Field, path: string): Layout {
       let t: DataType = type;
       while (t.typeId === Type.FixedSizeList) {
         rowShape.push((t as unknown as { listSize: number }).listSize);
-        t = t.children[0]!.type;
+        const child = t.children?.[0];
+        if (child === undefined) return refuse('the list has no value field (a corrupt schema)');
+        t = child.type;
       }
       if (rowShape.some((d) => d < 1)) refuse('a list size of 0 gives empty rows');
       const dtype = numericDtype(t);
@@ -264,7 +291,9 @@ function layoutOf(field: Field, path: string): Layout {
     }
     case Type.List:
     case Type.LargeList: {
-      const child = type.children[0]!.type;
+      const field = type.children?.[0];
+      if (field === undefined) return refuse('the list has no value field (a corrupt schema)');
+      const child = field.type;
       if (child.typeId === Type.List || child.typeId === Type.LargeList || child.typeId === Type.FixedSizeList) {
         refuse('nested lists are not read (only lists of numbers)');
       }
