@@ -21,7 +21,7 @@ export type ColumnBatch<C extends Columns = Columns> = C & BatchInfo;
 export type RecordBatch<T = unknown> = T[] & BatchInfo;
 
 /** The batch type a source gives. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// `any`: a source's decodeBatch takes its own batch type, which no one C would accept.
 export type BatchOf<S> = S extends ColumnSource<any, infer B> ? B : S extends RandomAccessSource<infer T> ? RecordBatch<T> : never;
 
 /** What map() gets besides the batch. */

@@ -40,8 +40,7 @@ interface Taken {
   readonly key1: number;
 }
 
-// Any column source: its decodeBatch takes its own batch type, so C is left open here.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// Any column source: its decodeBatch takes its own batch type, so C is left open (any) here.
 type AnySource = ColumnSource<any, unknown> | RandomAccessSource<unknown>;
 
 /** How build() makes a column's batch views. */
