@@ -4,13 +4,8 @@
 // it build billions of objects and exhaust the heap, which no catch can stop.
 // So every vector is checked to fit the bytes that hold it, and the fields
 // are counted (a corrupt offset can make the field tree share or loop back).
-import { ByteBuffer } from 'flatbuffers';
-import { type Field as FbField } from 'apache-arrow/fb/field';
-import { Footer as FbFooter } from 'apache-arrow/fb/footer';
-import { Message as FbMessage } from 'apache-arrow/fb/message';
-import { MessageHeader as FbMessageHeader } from 'apache-arrow/fb/message-header';
-import { RecordBatch as FbRecordBatch } from 'apache-arrow/fb/record-batch';
-import { type Schema as FbSchema } from 'apache-arrow/fb/schema';
+import type { Schema as FbSchema } from 'apache-arrow/fb/schema';
+import { arrowModules, type FbField } from './arrow-modules.js';
 
 /** Deeper field nesting than any real schema; a loop in a corrupt one ends here. */
 const MAX_FIELD_DEPTH = 64;
@@ -48,6 +43,7 @@ function checkSchema(schema: FbSchema | null, budget: Budget): void {
 
 /** Checks a file footer's flatbuffer before Footer.decode. */
 export function checkFooterBytes(bytes: Uint8Array): void {
+  const { ByteBuffer, FbFooter } = arrowModules();
   const budget: Budget = { bytes: bytes.length, fields: Math.ceil(bytes.length / 4) };
   const footer = FbFooter.getRootAsFooter(new ByteBuffer(bytes));
   fits(footer.recordBatchesLength(), 24, budget, 'the footer\'s record batch blocks');
@@ -58,12 +54,13 @@ export function checkFooterBytes(bytes: Uint8Array): void {
 
 /** Checks a message's flatbuffer before Message.decode; returns its header type. */
 export function checkMessageBytes(bytes: Uint8Array): number {
+  const { ByteBuffer, FbMessage, FbMessageHeader, FbRecordBatch } = arrowModules();
   const budget: Budget = { bytes: bytes.length, fields: Math.ceil(bytes.length / 4) };
   const message = FbMessage.getRootAsMessage(new ByteBuffer(bytes));
   fits(message.customMetadataLength(), 4, budget, 'the message\'s custom metadata');
   const type = message.headerType();
   if (type === FbMessageHeader.RecordBatch) {
-    const batch = message.header(new FbRecordBatch()) as FbRecordBatch | null;
+    const batch = message.header(new FbRecordBatch()) as InstanceType<typeof FbRecordBatch> | null;
     if (batch !== null) {
       fits(batch.nodesLength(), 16, budget, 'the record batch\'s field nodes');
       fits(batch.buffersLength(), 16, budget, 'the record batch\'s buffers');

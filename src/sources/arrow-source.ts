@@ -4,16 +4,14 @@
 // JavaScript: they become FileRegions that the core gathers from in place.
 // Only bool columns are copied (unpacked from bits to one byte per record at
 // open), as no TypedArray holds bits.
-import { CompressionType } from 'apache-arrow/fb/compression-type';
-import { MessageHeader, Precision, Type } from 'apache-arrow/enum';
-import { Footer } from 'apache-arrow/ipc/metadata/file';
-import { Message, type RecordBatch as BatchHeader } from 'apache-arrow/ipc/metadata/message';
+import type { RecordBatch as BatchHeader } from 'apache-arrow/ipc/metadata/message';
 import type { Field } from 'apache-arrow/schema';
 import type { DataType } from 'apache-arrow/type';
 import { argumentRangeError, argumentTypeError, ErrorCodes, sourceError } from '../error-codes.js';
 import { DTYPES, type Dtype } from '../typed-arrays.js';
 import { describe } from '../validate.js';
 import { checkFooterBytes, checkMessageBytes } from './arrow-metadata-check.js';
+import { type ArrowModules, arrowModules } from './arrow-modules.js';
 import { Column } from './column.js';
 import { type FileRegion, MappedFile } from './mapped-file.js';
 import { checkColumnName, type ColumnInfo, type Columns, ColumnSource } from './source.js';
@@ -128,7 +126,8 @@ function checkColumnsOption(columns: unknown): string[] | undefined {
   return [...(columns as string[])];
 }
 
-function readFooter(file: MappedFile): Footer {
+function readFooter(file: MappedFile): InstanceType<ArrowModules['Footer']> {
+  const { Footer } = arrowModules();
   const path = file.path;
   const size = file.byteLength;
   const head = file.bytes(0, Math.min(size, HEADER_BYTES));
@@ -166,6 +165,7 @@ interface Batch {
 }
 
 function readBatch(file: MappedFile, block: { offset: number; metaDataLength: number; bodyLength: number }, k: number, path: string): Batch {
+  const { CompressionType, Message, MessageHeader } = arrowModules();
   const size = file.byteLength;
   const { offset, metaDataLength, bodyLength } = block;
   const where = `${path}: record batch ${k}`;
@@ -179,7 +179,7 @@ function readBatch(file: MappedFile, block: { offset: number; metaDataLength: nu
   const start = offset + (continued ? 8 : 4);
   const length = view.getInt32(continued ? 4 : 0, true);
   if (length <= 0 || start + length > offset + metaDataLength) throw sourceError(`${where}: its metadata length ${length} does not fit its block`);
-  let message: Message;
+  let message: InstanceType<typeof Message>;
   try {
     const bytes = file.bytes(start, length);
     const type = checkMessageBytes(bytes);
@@ -199,6 +199,7 @@ function readBatch(file: MappedFile, block: { offset: number; metaDataLength: nu
 
 /** Field nodes and buffers each type takes in a record batch (Arrow columnar format, IPC). */
 function nodesAndBuffers(type: DataType): { nodes: number; buffers: number } {
+  const { Type } = arrowModules();
   const children = (type.children ?? []).map((c) => {
     if (c?.type === undefined) throw sourceError('a field has a child without a type (a corrupt schema)');
     return nodesAndBuffers(c.type);
@@ -226,6 +227,7 @@ function nodesAndBuffers(type: DataType): { nodes: number; buffers: number } {
 }
 
 function fieldSlots(fields: readonly Field[]): Slot[] {
+  const { Type } = arrowModules();
   let node = 0;
   let buffer = 0;
   return fields.map((f) => {
@@ -243,13 +245,14 @@ function fieldSlots(fields: readonly Field[]): Slot[] {
 
 /** The TypedArray kind of a numeric Arrow type, or why there is none. */
 function numericDtype(type: DataType): Dtype | string {
+  const { Precision, Type } = arrowModules();
   if (type.typeId === Type.Int) {
     const { bitWidth, isSigned } = type as unknown as { bitWidth: number; isSigned: boolean };
     const names: Record<number, Dtype> = isSigned ? { 8: 'int8', 16: 'int16', 32: 'int32', 64: 'int64' } : { 8: 'uint8', 16: 'uint16', 32: 'uint32', 64: 'uint64' };
     return names[bitWidth] ?? `a ${bitWidth}-bit integer type`;
   }
   if (type.typeId === Type.Float) {
-    const { precision } = type as unknown as { precision: Precision };
+    const { precision } = type as unknown as { precision: number };
     if (precision === Precision.SINGLE) return 'float32';
     if (precision === Precision.DOUBLE) return 'float64';
     return 'float16, which has no TypedArray in Node (cast it to float32)';
@@ -258,6 +261,7 @@ function numericDtype(type: DataType): Dtype | string {
 }
 
 function layoutOf(field: Field, path: string): Layout {
+  const { Type } = arrowModules();
   const type = field.type;
   const refuse = (why: string): never => {
     throw sourceError(`${path}: column "${field.name}" (${String(type)}) cannot be read: ${why}`);
