@@ -314,7 +314,7 @@ function layoutOf(field: Field, path: string): Layout {
   }
 }
 
-/** One record batch's part of a column, checked. */
+/** A column over every record batch: one checked part per non-empty batch, chunked (bools: unpacked into one array). */
 function readColumn(file: MappedFile, path: string, s: Selected, batches: Batch[], rows: number): Column {
   const { field, layout, slot } = s;
   const name = field.name;
@@ -347,6 +347,7 @@ function readColumn(file: MappedFile, path: string, s: Selected, batches: Batch[
   return combine(name, parts);
 }
 
+/** One record batch's part of a column, checked against the batch's metadata. */
 function readPart(file: MappedFile, s: Selected, b: Batch, n: number, where: string, buffer: (i: number, minBytes: number, what: string) => number): Column {
   const { field, layout } = s;
   const name = field.name;
