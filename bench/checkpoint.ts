@@ -11,13 +11,13 @@
 // CLI:    npm run bench:checkpoint [-- --iterations N --files N --dir DIR --json]
 // Module: import { benchCheckpoint } from './bench/checkpoint'; await benchCheckpoint({ iterations: 200 })
 import { execFileSync } from 'node:child_process';
-import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PipelineCheckpoint, type State } from '../src/index.js';
 import { encodeStepFile } from '../src/checkpoint/step-file.js';
-import { alternate, type BenchContext, machine, now, percentile, type Row, type Section } from './harness.js';
+import { alternate, type BenchContext, floorWrite, machine, now, percentile, type Row, type Section } from './harness.js';
 
 export interface Latency {
   p50: number;
@@ -77,22 +77,6 @@ function filesystemOf(dir: string): string {
     }
   }
   return 'unknown';
-}
-
-/**
- * The floor: the durable-write syscalls alone, synchronous. Like a save, it
- * writes a new name each time (older ones are removed untimed, as pruning is).
- */
-function floorWrite(dir: string, bytes: Uint8Array, i: number): void {
-  const temp = join(dir, `.floor.${i}.tmp`);
-  const fd = openSync(temp, 'wx', 0o644);
-  writeSync(fd, bytes);
-  fsyncSync(fd);
-  closeSync(fd);
-  renameSync(temp, join(dir, `floor_${i}.bin`));
-  const dirFd = openSync(dir, 'r');
-  fsyncSync(dirFd);
-  closeSync(dirFd);
 }
 
 export async function benchCheckpoint(options: CheckpointBenchOptions = {}): Promise<CheckpointBenchResult> {

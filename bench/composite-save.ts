@@ -8,26 +8,14 @@
 // Floor and save alternate round by round (bench/harness.ts), on one disk.
 //
 // CLI:    npm run bench -- --only composite-save
-import { closeSync, fsyncSync, mkdtempSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PipelineCheckpoint, type State } from '../src/index.js';
 import { encodeStepFile } from '../src/checkpoint/step-file.js';
-import { alternate, type BenchContext, median, now, type Row, type Section } from './harness.js';
+import { alternate, type BenchContext, floorWrite, median, now, type Row, type Section } from './harness.js';
 
 const WEIGHT_BYTES = 64 * 1024 * 1024;
-
-function floorWrite(dir: string, bytes: Uint8Array, i: number): void {
-  const temp = join(dir, `.floor.${i}.tmp`);
-  const fd = openSync(temp, 'wx', 0o644);
-  writeSync(fd, bytes);
-  fsyncSync(fd);
-  closeSync(fd);
-  renameSync(temp, join(dir, `floor_${i}.bin`));
-  const dirFd = openSync(dir, 'r');
-  fsyncSync(dirFd);
-  closeSync(dirFd);
-}
 
 export async function benchCompositeSave(rounds: number, where = tmpdir()) {
   const root = mkdtempSync(join(where, 'rp-bench-composite-'));

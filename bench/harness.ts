@@ -2,9 +2,10 @@
 // as ratios within one run, since absolute times on shared machines drift;
 // cases compared with each other are interleaved round by round, so a noisy
 // stretch of the run hits all of them alike.
-import { readFileSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { join } from 'node:path';
 
 export interface Row {
   figure: string;
@@ -157,4 +158,21 @@ export function printTable(title: string, rows: Row[]): void {
       `| ${r.figure} | ${fmt(r.value)} | ${r.unit} | ${fmt(r.ratio)} | ${r.baseline ?? ''} | ${r.target ?? ''} | ${met} | ${r.note ?? ''} |`,
     );
   }
+}
+
+/**
+ * The floor of a durable save: the write syscalls alone, synchronous (temp,
+ * write, fsync, rename, directory fsync). Like a save, it writes a new name
+ * each time (older ones are removed untimed, as pruning is).
+ */
+export function floorWrite(dir: string, bytes: Uint8Array, i: number): void {
+  const temp = join(dir, `.floor.${i}.tmp`);
+  const fd = openSync(temp, 'wx', 0o644);
+  writeSync(fd, bytes);
+  fsyncSync(fd);
+  closeSync(fd);
+  renameSync(temp, join(dir, `floor_${i}.bin`));
+  const dirFd = openSync(dir, 'r');
+  fsyncSync(dirFd);
+  closeSync(dirFd);
 }

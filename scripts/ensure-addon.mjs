@@ -6,26 +6,18 @@
 // by deleting all of build/ (the sanitizer and native-test builds too) and
 // building from scratch; this fails instead and leaves build/ as it was.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync, utimesSync } from 'node:fs';
+import { existsSync, statSync, utimesSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { newest } from './prebuild-targets.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const addon = join(root, 'build', 'Release', 'resumable_pipeline.node');
 // Everything the addon is built from. package.json holds the Node-API version
 // (binary.napi_versions), which CMakeLists.txt reads.
 const INPUTS = ['native/include', 'native/src', 'binding', 'CMakeLists.txt', 'native/CMakeLists.txt', 'package.json'];
-
-/** The newest file under path: { file, mtimeMs }. */
-function newest(path) {
-  const info = statSync(path);
-  if (!info.isDirectory()) return { file: path, mtimeMs: info.mtimeMs };
-  return readdirSync(path)
-    .map((name) => newest(join(path, name)))
-    .reduce((a, b) => (b.mtimeMs > a.mtimeMs ? b : a), { file: path, mtimeMs: 0 });
-}
 
 const source = INPUTS.map((p) => newest(join(root, p))).reduce((a, b) => (b.mtimeMs > a.mtimeMs ? b : a));
 const before = existsSync(addon) ? statSync(addon).mtimeMs : undefined;

@@ -54,7 +54,8 @@ export function buildableTargets() {
   return TARGETS.filter((t) => isNative(t) || (process.arch === 'x64' && t.toolchain !== undefined));
 }
 
-function newest(path) {
+/** The newest file under path: { file, mtimeMs }. */
+export function newest(path) {
   const info = statSync(path);
   if (!info.isDirectory()) return { file: path, mtimeMs: info.mtimeMs };
   return readdirSync(path)
