@@ -7,7 +7,6 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Field, FixedSizeList, Float32, makeData, RecordBatch, RecordBatchFileWriter, Schema, Struct } from 'apache-arrow';
 import { ArrowSource, DataLoader, JsonlSource, NpySource } from '../src/index.js';
 import { type BenchContext, interleave, type Row, type Section } from './harness.js';
 
@@ -15,6 +14,10 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 /** An Arrow IPC file of `batches` record batches, each `batchRows` rows of FixedSizeList<float32>[rowFloats], written by apache-arrow. */
 async function writeArrow(path: string, rowFloats: number, batchRows: number, batches: number): Promise<void> {
+  // Loaded here, not at the top: importing apache-arrow into `npm run bench` grew the heap enough to
+  // change when V8 collects dropped batches, and the default-path loader rows (which run first) fell
+  // from 1.1x to 0.5x the floor in that process.
+  const { Field, FixedSizeList, Float32, makeData, RecordBatch, RecordBatchFileWriter, Schema, Struct } = await import('apache-arrow');
   const floats = new Float32Array(batchRows * rowFloats).map((_, i) => (i * 7) % 1000);
   const type = new FixedSizeList(rowFloats, new Field('item', new Float32(), false));
   const column = makeData({ type, length: batchRows, nullCount: 0, child: makeData({ type: new Float32(), length: floats.length, data: floats }) });
