@@ -96,6 +96,7 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
                         InstanceMethod<&PrefetchQueue::Coded<&PrefetchQueue::Recycle>>("recycle"),
                         InstanceMethod<&PrefetchQueue::Coded<&PrefetchQueue::Take>>("take"),
                         InstanceMethod<&PrefetchQueue::Coded<&PrefetchQueue::Wait>>("wait"),
+                        InstanceMethod<&PrefetchQueue::Coded<&PrefetchQueue::Ready>>("ready"),
                         InstanceMethod<&PrefetchQueue::Coded<&PrefetchQueue::Reset>>("reset"),
                         InstanceMethod<&PrefetchQueue::Coded<&PrefetchQueue::Close>>("close")});
   }
@@ -512,6 +513,15 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
       signal_.Ref(env);  // keep the process alive while a batch is awaited
     }
     return Napi::Boolean::New(env, false);
+  }
+
+  // ready() -> true if take() would not block. Unlike wait(), it leaves no
+  // callback behind, so reset() stays allowed (a map window polls with it).
+  Napi::Value Ready(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckOpen(env);
+    if (!callback_.IsEmpty()) return Napi::Boolean::New(env, false);  // a wait() is pending: not ready
+    return Napi::Boolean::New(env, prefetcher_->ready_or_notify(nullptr));
   }
 
   // reset(epoch, position): continue from that cursor, dropping prefetched batches.

@@ -2,7 +2,7 @@
 // it. One implementation serves both, so `instanceof` works across import and
 // require (no dual-package hazard).
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,16 @@ rmSync(dist, { recursive: true, force: true });
 execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], {
   stdio: 'inherit',
 });
+
+// Plain JavaScript that tsc does not emit: the worker-thread entry of module maps and what it shares
+// with the main thread (src/transforms/*.cjs, with their .d.cts types).
+for (const entry of readdirSync(join(root, 'src'), { recursive: true, withFileTypes: true })) {
+  if (!entry.isFile() || !/\.(cjs|d\.cts)$/.test(entry.name)) continue;
+  const from = join(entry.parentPath ?? entry.path, entry.name);
+  const to = join(dist, 'cjs', from.slice(join(root, 'src').length + 1));
+  mkdirSync(dirname(to), { recursive: true });
+  copyFileSync(from, to);
+}
 
 const names = Object.keys(createRequire(import.meta.url)(join(dist, 'cjs/index.js'))).filter((n) => n !== 'default');
 mkdirSync(join(dist, 'esm'), { recursive: true });

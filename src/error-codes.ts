@@ -17,6 +17,8 @@ export const ErrorCodes = {
   LOADER_CLOSED: 'RP_LOADER_CLOSED',
   /** A loader called while a nextAsync() is pending. */
   LOADER_BUSY: 'RP_LOADER_BUSY',
+  /** next() on a loader whose map is asynchronous (returned a Promise, or is a module): use nextAsync(). */
+  MAP_ASYNC: 'RP_MAP_ASYNC',
   /** A resizable or growable buffer where a fixed one is needed. */
   BUFFER_RESIZABLE: 'RP_BUFFER_RESIZABLE',
   /** transfer() of a buffer a loader's threads use. */

@@ -137,6 +137,51 @@ export class RecordDecodeError extends ResumablePipelineError {
   }
 }
 
+/** The records of a batch, for messages: the first few indices. */
+function describeBatch(epoch: number, indices: Uint32Array): string {
+  const shown = Array.from(indices.subarray(0, 8)).join(', ');
+  return `the batch of epoch ${epoch} with records [${shown}${indices.length > 8 ? `, ... (${indices.length} in all)` : ''}]`;
+}
+
+/**
+ * A map threw or rejected, on the main thread or in a worker. It surfaces at
+ * that batch's place in the order; the next call retries the batch. `cause`
+ * is what the map threw (from a worker: a copy with its name, message, stack
+ * and code).
+ */
+export class MapError extends ResumablePipelineError {
+  readonly epoch: number;
+  readonly indices: Uint32Array;
+  constructor(epoch: number, indices: Uint32Array, cause: unknown) {
+    super('RP_MAP_FAILED', `map failed on ${describeBatch(epoch, indices)}: ${messageOf(cause)}`, { cause });
+    this.epoch = epoch;
+    this.indices = indices;
+  }
+}
+
+/**
+ * A batch killed two worker threads in a row (the worker exited, threw
+ * outside the map, or ran past its resource limits); each was replaced.
+ */
+export class WorkerFailedError extends ResumablePipelineError {
+  readonly epoch: number;
+  readonly indices: Uint32Array;
+  constructor(epoch: number, indices: Uint32Array, cause: unknown) {
+    super('RP_WORKER_FAILED', `${describeBatch(epoch, indices)} killed two map workers: ${messageOf(cause)}`, { cause });
+    this.epoch = epoch;
+    this.indices = indices;
+  }
+}
+
+/** A map module that cannot be found or loaded, or has no default export function; `module` names it. */
+export class MapModuleError extends ResumablePipelineError {
+  readonly module: string;
+  constructor(module: string, message: string, options?: { cause?: unknown }) {
+    super('RP_MAP_INVALID', message, options);
+    this.module = module;
+  }
+}
+
 /**
  * Tags a TypeError, RangeError or Error about misuse (a bad argument, a closed
  * object) with a stable `code`, as the binding does for its own errors. The

@@ -83,6 +83,8 @@ export interface NativePrefetchQueue {
   recycle(buffer: ArrayBuffer): void;
   /** True if take() would not block; otherwise calls callback once when it would. */
   wait(callback: () => void): boolean;
+  /** Whether take() would not block; registers no callback (unlike wait). */
+  ready(): boolean;
   reset(epoch: number, position: number): void;
   close(): void;
 }

@@ -6,7 +6,7 @@
 // assemble batches ahead of the caller; the state counts only batches that
 // next() has returned.
 import { markAsUntransferable } from 'node:worker_threads';
-import { withCode } from '../errors.js';
+import { MapError, MapModuleError, WorkerFailedError, withCode } from '../errors.js';
 import { CheckpointableIterator } from '../iterator/checkpointable-iterator.js';
 import type { State } from '../iterator/state.js';
 import { native, type NativeInfoLayout, type NativePrefetchQueue } from '../native.js';
@@ -14,11 +14,12 @@ import { Key } from '../random/key.js';
 import { ColumnSource, columnsOf, maxRecords, type RandomAccessSource } from '../sources/source.js';
 import { DTYPES, type TypedArray, type TypedArrayConstructor } from '../typed-arrays.js';
 import { describe } from '../validate.js';
-import type { BatchOf, MapContext } from './batch.js';
+import type { BatchOf } from './batch.js';
 import { type DataLoaderOptions, type ResolvedOptions, resolveOptions } from './loader-options.js';
 import { type DataLoaderFingerprint, type DataLoaderState, LOADER_STATE_VERSION, parseLoaderState } from './loader-state.js';
 import { bufferOf, pinBuffer } from './pinned-buffers.js';
 import { argumentRangeError, argumentTypeError, ErrorCodes } from '../error-codes.js';
+import { createRunner, type MapRunner } from '../transforms/map-runner.js';
 
 /**
  * Small batches (the queue's slabBlocks) are copied into shared slabs of this
@@ -28,7 +29,7 @@ import { argumentRangeError, argumentTypeError, ErrorCodes } from '../error-code
  */
 const SLAB_BYTES = 64 * 1024;
 
-/** A batch taken from the queue but not yet returned (map or get may throw). */
+/** A batch taken from the queue but not yet returned (map, get or decode may throw). */
 interface Taken {
   readonly buffer: ArrayBuffer;
   readonly offset: number;
@@ -38,6 +39,16 @@ interface Taken {
   readonly afterPosition: number;
   readonly key0: number;
   readonly key1: number;
+  /** A column batch's views, made at take() time (info is rewritten by the next take). */
+  readonly views: Record<string, unknown> | undefined;
+  /** The batch map gets (after get/decode), once made. */
+  input?: unknown;
+  /** Where its map is: not started (or to be retried), running, done (value), failed (error). */
+  state: 'idle' | 'running' | 'done' | 'failed';
+  value?: unknown;
+  error?: unknown;
+  /** Settles (never rejects) when a running map does. */
+  settled?: Promise<void>;
 }
 
 // Any column source: its decodeBatch takes its own batch type, so C is left open (any) here.
@@ -74,7 +85,18 @@ export class DataLoader<S extends AnySource = ColumnSource | RandomAccessSource,
   private slabUsed = 0;
   private epoch = 0;
   private position = 0;
-  private taken: Taken | undefined;
+  /**
+   * Batches taken from the queue and not yet returned, in order: the first is
+   * the next one returned; up to `concurrency` of them have maps in flight.
+   * Never in the state: setState drops them and they are made again.
+   */
+  private window: Taken[] = [];
+  /** The queue returned its end (until setState). */
+  private ended = false;
+  private readonly runner: MapRunner | undefined;
+  /** Resolves at close(), so nothing awaits a map forever. */
+  private readonly closing: Promise<void>;
+  private signalClosed!: () => void;
   private asyncPending = 0;
   private asyncTail: Promise<unknown> = Promise.resolve();
   private rejectWait: ((err: Error) => void) | undefined;
@@ -130,20 +152,40 @@ export class DataLoader<S extends AnySource = ColumnSource | RandomAccessSource,
     for (const c of columns ?? []) for (const a of c.arrays) pinBuffer(bufferOf(a));
     this.slots = native().infoLayout;
     this.info = new Float64Array(this.slots.columns + this.slots.perColumn * (this.columns?.length ?? 0));
+    this.closing = new Promise((resolve) => (this.signalClosed = resolve));
+    if (this.options.map !== undefined) this.runner = createRunner(this.options.map, this.options.concurrency);
   }
 
-  /** The next batch; waits (blocking) if the C++ threads have not finished it yet. */
+  /**
+   * The next batch; waits (blocking) if the C++ threads have not finished it
+   * yet. Throws RP_MAP_ASYNC if its map returns a Promise or is a module: use
+   * nextAsync() (the batch is kept, its map still running, for nextAsync()).
+   */
   next(): IteratorResult<T, undefined> {
     if (this.asyncPending > 0) {
       throw withCode(new Error('next() called while a nextAsync() is pending; use one kind of iteration at a time'), ErrorCodes.LOADER_BUSY);
     }
-    return this.takeBatch();
+    this.checkOpen();
+    if (this.runner?.alwaysAsync === true) throw mapAsyncError('its map is a module, which runs asynchronously');
+    let head = this.window[0];
+    if (head === undefined) {
+      const taken = this.takeOne();
+      if (taken === null) return DONE;
+      head = taken;
+    }
+    if (head.state === 'idle') this.start(head); // get/decode may throw: the batch is kept
+    if (head.state === 'running') throw mapAsyncError('its map returned a Promise');
+    return this.deliver(head);
   }
 
-  /** The next batch, without blocking the event loop while it is assembled. */
+  /**
+   * The next batch, without blocking the event loop while it is assembled or
+   * mapped; keeps up to `concurrency` maps in flight, and returns batches in
+   * order.
+   */
   nextAsync(): Promise<IteratorResult<T, undefined>> {
     this.asyncPending++;
-    const run = this.asyncTail.then(() => this.whenReady()).then(() => this.takeBatch());
+    const run = this.asyncTail.then(() => this.nextInOrder());
     this.asyncTail = run.then(
       () => undefined,
       () => undefined,
@@ -183,7 +225,9 @@ export class DataLoader<S extends AnySource = ColumnSource | RandomAccessSource,
     if (this.asyncPending > 0) throw withCode(new Error('setState() called while a nextAsync() is pending'), ErrorCodes.LOADER_BUSY);
     const { epoch, position } = parseLoaderState(state, this.fingerprint);
     this.queue.reset(epoch, position);
-    this.taken = undefined;
+    // Work in flight is dropped (its results are never read) and done again.
+    this.window = [];
+    this.ended = false;
     this.epoch = epoch;
     this.position = position;
   }
@@ -211,6 +255,9 @@ export class DataLoader<S extends AnySource = ColumnSource | RandomAccessSource,
     if (this.closed) return;
     this.closed = true;
     this.queue.close();
+    this.window = [];
+    this.runner?.close();
+    this.signalClosed();
     const reject = this.rejectWait;
     this.rejectWait = undefined;
     reject?.(withCode(new Error('the DataLoader was closed while a batch was awaited'), ErrorCodes.LOADER_CLOSED));
@@ -220,9 +267,9 @@ export class DataLoader<S extends AnySource = ColumnSource | RandomAccessSource,
     if (this.closed) throw withCode(new Error('the DataLoader is closed'), ErrorCodes.LOADER_CLOSED);
   }
 
+  /** Resolves when take() would not block. */
   private whenReady(): Promise<void> | void {
     this.checkOpen();
-    if (this.taken !== undefined) return;
     return new Promise<void>((resolve, reject) => {
       this.rejectWait = reject;
       const ready = this.queue.wait(() => {
@@ -236,32 +283,125 @@ export class DataLoader<S extends AnySource = ColumnSource | RandomAccessSource,
     });
   }
 
-  private takeBatch(): IteratorResult<T, undefined> {
-    this.checkOpen();
-    let taken = this.taken;
-    if (taken === undefined) {
-      const info = this.info;
-      const INFO = this.slots;
-      const buffer = this.lendBlock(info);
-      if (buffer === null) return DONE;
-      const rows = info[INFO.rows]!;
-      taken = {
-        buffer,
-        offset: info[INFO.blockOffset]!,
-        epoch: info[INFO.epoch]!,
-        rows,
-        afterEpoch: info[INFO.afterEpoch]!,
-        afterPosition: info[INFO.afterPosition]!,
-        key0: info[INFO.key0]!,
-        key1: info[INFO.key1]!,
-      };
-      this.taken = taken;
+  /** The in-order, concurrent path of nextAsync(). */
+  private async nextInOrder(): Promise<IteratorResult<T, undefined>> {
+    for (;;) {
+      this.checkOpen();
+      this.fill();
+      const head = this.window[0];
+      if (head === undefined) {
+        if (this.ended) return DONE;
+        await this.whenReady();
+        continue;
+      }
+      if (head.state === 'idle') this.start(head); // get/decode may throw: the batch is kept
+      if (head.state === 'running') {
+        await Promise.race([head.settled, this.closing]);
+        continue;
+      }
+      return this.deliver(head);
     }
-    const value = this.build(taken); // may throw (get, map): the batch is kept for the next call
-    this.taken = undefined;
-    this.epoch = taken.afterEpoch;
-    this.position = taken.afterPosition;
-    return { done: false, value };
+  }
+
+  /**
+   * Takes batches the queue has ready, without blocking, and starts their
+   * maps, until `concurrency` are in the window.
+   */
+  private fill(): void {
+    const limit = this.runner === undefined ? 1 : this.options.concurrency;
+    while (this.window.length < limit && !this.ended && !this.closed && this.queue.ready()) {
+      const taken = this.takeOne();
+      if (taken === null) break;
+      if (this.window.length > 1) {
+        try {
+          this.start(taken);
+        } catch {
+          // get/decode failed: the batch stays idle and fails again in its turn
+        }
+      }
+    }
+  }
+
+  /** Takes the next batch from the queue into the window (blocking); null at the end. */
+  private takeOne(): Taken | null {
+    const info = this.info;
+    const INFO = this.slots;
+    const buffer = this.lendBlock(info);
+    if (buffer === null) {
+      this.ended = true;
+      return null;
+    }
+    const rows = info[INFO.rows]!;
+    const offset = info[INFO.blockOffset]!;
+    const taken: Taken = {
+      buffer,
+      offset,
+      epoch: info[INFO.epoch]!,
+      rows,
+      afterEpoch: info[INFO.afterEpoch]!,
+      afterPosition: info[INFO.afterPosition]!,
+      key0: info[INFO.key0]!,
+      key1: info[INFO.key1]!,
+      views: this.columns === undefined ? undefined : this.views(buffer, offset, rows),
+      state: 'idle',
+    };
+    this.window.push(taken);
+    return taken;
+  }
+
+  /**
+   * Makes the batch (get/decode, which may throw and leave it idle) and
+   * starts its map; a map that throws at once, or rejects later, leaves it
+   * 'failed' with its MapError.
+   */
+  private start(t: Taken): void {
+    if (t.input === undefined) t.input = this.assemble(t);
+    const runner = this.runner;
+    if (runner === undefined) {
+      t.value = t.input;
+      t.state = 'done';
+      return;
+    }
+    const indices = (t.input as { indices: Uint32Array }).indices;
+    let result: unknown;
+    try {
+      result = runner.run(t.input, { key: Key.fromWords(Uint32Array.of(t.key0, t.key1)), epoch: t.epoch, indices }, t.buffer);
+    } catch (cause) {
+      t.state = 'failed';
+      t.error = mapFailure(cause, t.epoch, indices);
+      return;
+    }
+    if (!isThenable(result)) {
+      t.value = result;
+      t.state = 'done';
+      return;
+    }
+    t.state = 'running';
+    t.settled = Promise.resolve(result).then(
+      (value) => {
+        t.value = value;
+        t.state = 'done';
+        if (this.window.length > 0 && !this.closed) this.fill();
+      },
+      (cause: unknown) => {
+        t.error = mapFailure(cause, t.epoch, indices);
+        t.state = 'failed';
+      },
+    );
+  }
+
+  /** Returns the window's first batch (done or failed), advancing the state. */
+  private deliver(t: Taken): IteratorResult<T, undefined> {
+    if (t.state === 'failed') {
+      t.state = 'idle'; // the next call retries it
+      const error = t.error;
+      t.error = undefined;
+      throw error;
+    }
+    this.window.shift();
+    this.epoch = t.afterEpoch;
+    this.position = t.afterPosition;
+    return { done: false, value: t.value as T };
   }
 
   /**
@@ -292,28 +432,33 @@ export class DataLoader<S extends AnySource = ColumnSource | RandomAccessSource,
     return buffer;
   }
 
-  private build(t: Taken): T {
+  /** A column batch's views into its block, from the info the take() that produced it wrote. */
+  private views(buffer: ArrayBuffer, offset: number, rows: number): Record<string, unknown> {
+    const info = this.info;
+    const INFO = this.slots;
+    const batch: Record<string, unknown> = {};
+    const columns = this.columns!;
+    for (let c = 0; c < columns.length; c++) {
+      const col = columns[c]!;
+      const slot = INFO.columns + INFO.perColumn * c;
+      const length = col.kind === 'ragged' ? info[slot + INFO.dataLength]! : rows * col.rowLength;
+      const values = new col.type(buffer, offset + info[slot + INFO.dataOffset]!, length) as TypedArray;
+      if (col.kind === 'fixed') {
+        batch[col.name] = values;
+      } else {
+        const aux = new Int32Array(buffer, offset + info[slot + INFO.auxOffset]!, col.kind === 'ragged' ? rows + 1 : rows);
+        batch[col.name] = col.kind === 'ragged' ? { values, offsets: aux } : { values, lengths: aux };
+      }
+    }
+    return batch;
+  }
+
+  /** The batch map gets: the views (or the records, from get) with epoch and indices, decoded. */
+  private assemble(t: Taken): unknown {
     const indices = new Uint32Array(t.buffer, t.offset, t.rows);
     let batch: Record<string, unknown>;
-    if (this.columns !== undefined) {
-      // Column offsets in the block, as the take() that produced t wrote them
-      // (a batch kept after a throwing map is rebuilt before any other take).
-      const info = this.info;
-      const INFO = this.slots;
-      batch = {};
-      const columns = this.columns;
-      for (let c = 0; c < columns.length; c++) {
-        const col = columns[c]!;
-        const slot = INFO.columns + INFO.perColumn * c;
-        const length = col.kind === 'ragged' ? info[slot + INFO.dataLength]! : t.rows * col.rowLength;
-        const values = new col.type(t.buffer, t.offset + info[slot + INFO.dataOffset]!, length) as TypedArray;
-        if (col.kind === 'fixed') {
-          batch[col.name] = values;
-        } else {
-          const aux = new Int32Array(t.buffer, t.offset + info[slot + INFO.auxOffset]!, col.kind === 'ragged' ? t.rows + 1 : t.rows);
-          batch[col.name] = col.kind === 'ragged' ? { values, offsets: aux } : { values, lengths: aux };
-        }
-      }
+    if (t.views !== undefined) {
+      batch = t.views; // made for this batch alone
     } else {
       const source = this.records!;
       const records: unknown[] = new Array(t.rows);
@@ -323,10 +468,23 @@ export class DataLoader<S extends AnySource = ColumnSource | RandomAccessSource,
     batch.epoch = t.epoch;
     batch.indices = indices;
     if (this.decode !== undefined) batch = this.decode(batch as never) as Record<string, unknown>;
-    const map = this.options.map as ((batch: unknown, ctx: MapContext) => T) | undefined;
-    if (map === undefined) return batch as T;
-    return map(batch, { key: Key.fromWords(Uint32Array.of(t.key0, t.key1)), epoch: t.epoch, indices });
+    return batch;
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+/** What a map's throw or rejection surfaces as: MapError, unless the runner's own error. */
+function mapFailure(cause: unknown, epoch: number, indices: Uint32Array): unknown {
+  if (cause instanceof MapModuleError || cause instanceof WorkerFailedError) return cause;
+  if ((cause as { code?: unknown } | null)?.code === ErrorCodes.LOADER_CLOSED) return cause;
+  return new MapError(epoch, indices, cause);
+}
+
+function mapAsyncError(why: string): Error {
+  return withCode(new Error(`next() cannot wait for this batch: ${why}; use nextAsync() or for await`), ErrorCodes.MAP_ASYNC);
 }
 
 function isRecordSource(source: unknown): source is RandomAccessSource {

@@ -2,6 +2,7 @@
 import { native } from '../native.js';
 import { boolean, describe, integer, plainObject } from '../validate.js';
 import type { MapContext } from './batch.js';
+import { type MapSpec, resolveMap } from '../transforms/map-spec.js';
 import { argumentRangeError, argumentTypeError } from '../error-codes.js';
 
 export interface DataLoaderOptions<B = unknown, T = B> {
@@ -26,8 +27,20 @@ export interface DataLoaderOptions<B = unknown, T = B> {
    * 64 KiB are assembled on the calling thread.
    */
   prefetch?: number;
-  /** Transforms each batch in JavaScript, with a key for reproducible randomness. */
-  map?: (batch: B, ctx: MapContext) => T;
+  /**
+   * Transforms each batch, with a key for reproducible randomness: a function
+   * (which may return a Promise: then iterate with nextAsync() or for await),
+   * or a module (a path or a URL) whose default export `(batch, ctx) => result`
+   * runs on `workers` worker threads. See README, "Transforms".
+   */
+  map?: ((batch: B, ctx: MapContext) => T | Promise<T>) | string | URL;
+  /**
+   * Batches whose map runs at once, ahead of the consumer; delivered in order
+   * (default 1 for a function, 2 × workers for a module; at most 4096).
+   */
+  concurrency?: number;
+  /** Worker threads of a module map; 0 runs it on the main thread (default os.availableParallelism() − 1, at least 1). */
+  workers?: number;
 }
 
 export interface ResolvedOptions {
@@ -40,10 +53,12 @@ export interface ResolvedOptions {
   readonly shardIndex: number;
   readonly shardCount: number;
   readonly prefetch: number;
-  readonly map: ((batch: never, ctx: never) => unknown) | undefined;
+  readonly map: MapSpec | undefined;
+  /** Batches whose map may run at once (transforms/map-spec.ts owns the defaults). */
+  readonly concurrency: number;
 }
 
-const KNOWN = ['batchSize', 'shuffle', 'seed', 'numEpochs', 'dropRemainder', 'shardIndex', 'shardCount', 'prefetch', 'map'];
+const KNOWN = ['batchSize', 'shuffle', 'seed', 'numEpochs', 'dropRemainder', 'shardIndex', 'shardCount', 'prefetch', 'map', 'concurrency', 'workers'];
 
 function epochCount(value: unknown): number {
   if (typeof value !== 'number') throw argumentTypeError(`options.numEpochs must be a number, got ${describe(value)}`);
@@ -83,9 +98,7 @@ export function resolveOptions(options: unknown, n: number): ResolvedOptions {
   const shardCount = o.shardCount === undefined ? 1 : integer(o.shardCount, 'options.shardCount', 1, limits.maxShards);
   const shardIndex = o.shardIndex === undefined ? 0 : integer(o.shardIndex, 'options.shardIndex', 0, shardCount - 1);
   const prefetch = o.prefetch === undefined ? 2 : integer(o.prefetch, 'options.prefetch', 0, limits.maxPrefetch);
-  if (o.map !== undefined && typeof o.map !== 'function') {
-    throw argumentTypeError(`options.map must be a function, got ${describe(o.map)}`);
-  }
+  const { map, concurrency } = resolveMap(o.map, o.concurrency, o.workers);
   if (dropRemainder && shardCount * batchSize > n) {
     throw argumentRangeError(
       `options.batchSize × options.shardCount = ${shardCount * batchSize} exceeds the source's ${n} records: ` +
@@ -101,6 +114,7 @@ export function resolveOptions(options: unknown, n: number): ResolvedOptions {
     shardIndex,
     shardCount,
     prefetch,
-    map: o.map as ResolvedOptions['map'],
+    map,
+    concurrency,
   };
 }
