@@ -12,7 +12,13 @@ let loading; // the module loads at the first task, so a module that exits while
 let random; // the package's random namespace, for ctx.key
 
 function keyOf(words) {
-  if (random === undefined) random = require(workerData.index).random;
+  if (random === undefined) {
+    try {
+      random = require(workerData.index).random; // the main thread's own copy (src under a TypeScript loader, or dist/)
+    } catch {
+      random = require('resumable-pipeline').random; // src without a TypeScript loader here: the built package
+    }
+  }
   return random.wrapKeyData(words);
 }
 
