@@ -31,3 +31,19 @@ it('the training demo resumes a tfjs model, its optimizer and the loader after S
   expect(out).toMatch(/^Steps kept \(keep: 2, keepBest: the best 2 by loss\): [\d, ]+; best: step \d+/m);
   expect(out).toMatch(/^Final weights match the uninterrupted run byte for byte/m);
 }, 150_000);
+
+it('the tokenize demo resumes module maps on workers after SIGKILL, with another worker count, byte for byte', () => {
+  const root = join(__dirname, '..');
+  const out = execFileSync(process.execPath, ['--import', 'tsx', 'examples/tokenize.ts'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  expect(out).toMatch(/^Killed the tokenizing process \(workers: 2\) with SIGKILL after batch \d+$/m);
+  expect(out).toMatch(/^ {2}resumed at step [1-9]\d* with workers: 1/m);
+  expect(out).toMatch(/^Output: \d+ bytes, [1-9]\d* tokens/m);
+  expect(out).toMatch(/^Resumed output equals the uninterrupted run byte for byte$/m);
+}, 150_000);
+
+it('the enrich demo keeps 16 HTTP maps in flight and resumes with another concurrency', () => {
+  const root = join(__dirname, '..');
+  const out = execFileSync(process.execPath, ['--import', 'tsx', 'examples/enrich.ts'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  expect(out).toMatch(/^Resumed at batch 120 with concurrency 4: 200 batches, equal to the uninterrupted run$/m);
+  expect(out).toMatch(/^Requests: \d+ for 800 records \(two full runs\), [1-9]\d* sent again/m);
+});
