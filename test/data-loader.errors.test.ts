@@ -53,7 +53,7 @@ describe('DataLoader arguments', () => {
     [{ batchSize: 2, shardIndex: 1 }, RangeError, /options.shardIndex must be an integer in \[0, 0\], got 1/],
     [{ batchSize: 2, prefetch: -1 }, RangeError, /options.prefetch must be an integer in \[0, 1024\], got -1/],
     [{ batchSize: 2, prefetch: 1025 }, RangeError, /options.prefetch/],
-    [{ batchSize: 2, map: 5 }, TypeError, /options.map must be a function, a module path or a URL, got 5/],
+    [{ batchSize: 2, map: 5 }, TypeError, /options.map must be a function, a module path or a URL, got number 5/],
     [{ batchsize: 2 }, TypeError, /options.batchsize is not a DataLoader option \(known: batchSize, /],
     [{ batchSize: 7, shardCount: 3, dropRemainder: true }, RangeError, /options.batchSize × options.shardCount = 21 exceeds the source's 20 records: with dropRemainder no batch/],
   ])('rejects options %o', (options, type, message) => {

@@ -43,6 +43,8 @@ interface Taken {
   readonly views: Record<string, unknown> | undefined;
   /** The batch map gets (after get/decode), once made. */
   input?: unknown;
+  /** The batch's record indices (a view into its block), as batch.indices and ctx.indices. */
+  indices?: Uint32Array;
   /** Where its map is: not started (or to be retried), running, done (value), failed (error). */
   state: 'idle' | 'running' | 'done' | 'failed';
   value?: unknown;
@@ -94,6 +96,8 @@ export class DataLoader<S extends AnySource = ColumnSource | RandomAccessSource,
   /** The queue returned its end (until setState). */
   private ended = false;
   private readonly runner: MapRunner | undefined;
+  /** An error a fill() after a settled map met, thrown by the next call. */
+  private fillError: unknown;
   /** Resolves at close(), so nothing awaits a map forever. */
   private readonly closing: Promise<void>;
   private signalClosed!: () => void;
@@ -228,6 +232,7 @@ export class DataLoader<S extends AnySource = ColumnSource | RandomAccessSource,
     // Work in flight is dropped (its results are never read) and done again.
     this.window = [];
     this.ended = false;
+    this.fillError = undefined;
     this.epoch = epoch;
     this.position = position;
   }
@@ -308,6 +313,11 @@ export class DataLoader<S extends AnySource = ColumnSource | RandomAccessSource,
    * maps, until `concurrency` are in the window.
    */
   private fill(): void {
+    if (this.fillError !== undefined) {
+      const error = this.fillError;
+      this.fillError = undefined;
+      throw error;
+    }
     const limit = this.runner === undefined ? 1 : this.options.concurrency;
     while (this.window.length < limit && !this.ended && !this.closed && this.queue.ready()) {
       const taken = this.takeOne();
@@ -319,6 +329,19 @@ export class DataLoader<S extends AnySource = ColumnSource | RandomAccessSource,
           // get/decode failed: the batch stays idle and fails again in its turn
         }
       }
+    }
+  }
+
+  /**
+   * fill() when a map settles, so batches the queue has made since join the
+   * window; an error there (from take) waits for the next call to throw it.
+   */
+  private fillQuietly(): void {
+    if (this.closed || this.fillError !== undefined || this.window.length === 0) return;
+    try {
+      this.fill();
+    } catch (error) {
+      this.fillError = error;
     }
   }
 
@@ -362,7 +385,7 @@ export class DataLoader<S extends AnySource = ColumnSource | RandomAccessSource,
       t.state = 'done';
       return;
     }
-    const indices = (t.input as { indices: Uint32Array }).indices;
+    const indices = t.indices!;
     let result: unknown;
     try {
       result = runner.run(t.input, { key: Key.fromWords(Uint32Array.of(t.key0, t.key1)), epoch: t.epoch, indices }, t.buffer);
@@ -381,7 +404,7 @@ export class DataLoader<S extends AnySource = ColumnSource | RandomAccessSource,
       (value) => {
         t.value = value;
         t.state = 'done';
-        if (this.window.length > 0 && !this.closed) this.fill();
+        this.fillQuietly();
       },
       (cause: unknown) => {
         t.error = mapFailure(cause, t.epoch, indices);
@@ -455,7 +478,7 @@ export class DataLoader<S extends AnySource = ColumnSource | RandomAccessSource,
 
   /** The batch map gets: the views (or the records, from get) with epoch and indices, decoded. */
   private assemble(t: Taken): unknown {
-    const indices = new Uint32Array(t.buffer, t.offset, t.rows);
+    const indices = (t.indices ??= new Uint32Array(t.buffer, t.offset, t.rows));
     let batch: Record<string, unknown>;
     if (t.views !== undefined) {
       batch = t.views; // made for this batch alone
