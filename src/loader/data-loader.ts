@@ -42,15 +42,15 @@ interface Taken {
   /** A column batch's views, made at take() time (info is rewritten by the next take). */
   readonly views: Record<string, unknown> | undefined;
   /** The batch map gets (after get/decode), once made. */
-  input?: unknown;
+  input: unknown;
   /** The batch's record indices (a view into its block), as batch.indices and ctx.indices. */
-  indices?: Uint32Array;
+  indices: Uint32Array | undefined;
   /** Where its map is: not started (or to be retried), running, done (value), failed (error). */
   state: 'idle' | 'running' | 'done' | 'failed';
-  value?: unknown;
-  error?: unknown;
+  value: unknown;
+  error: unknown;
   /** Settles (never rejects) when a running map does. */
-  settled?: Promise<void>;
+  settled: Promise<void> | undefined;
 }
 
 // Any column source: its decodeBatch takes its own batch type, so C is left open (any) here.
@@ -366,7 +366,13 @@ export class DataLoader<S extends AnySource = ColumnSource | RandomAccessSource,
       key0: info[INFO.key0]!,
       key1: info[INFO.key1]!,
       views: this.columns === undefined ? undefined : this.views(buffer, offset, rows),
+      // Every field from the start: one object shape on the per-batch path.
+      input: undefined,
+      indices: undefined,
       state: 'idle',
+      value: undefined,
+      error: undefined,
+      settled: undefined,
     };
     this.window.push(taken);
     return taken;
