@@ -2,7 +2,7 @@
 import { native } from '../native.js';
 import { boolean, describe, integer, plainObject } from '../validate.js';
 import type { MapContext } from './batch.js';
-import { type MapSpec, resolveMap } from '../transforms/map-spec.js';
+import { type MapSpec, type ModuleUrl, resolveMap } from '../transforms/map-spec.js';
 import { argumentRangeError, argumentTypeError } from '../error-codes.js';
 
 export interface DataLoaderOptions<B = unknown, T = B> {
@@ -33,7 +33,7 @@ export interface DataLoaderOptions<B = unknown, T = B> {
    * or a module (a path or a URL) whose default export `(batch, ctx) => result`
    * runs on `workers` worker threads. See README, "Transforms".
    */
-  map?: ((batch: B, ctx: MapContext) => T | Promise<T>) | string | URL;
+  map?: ((batch: B, ctx: MapContext) => T | Promise<T>) | string | ModuleUrl;
   /**
    * Batches whose map runs at once, ahead of the consumer; delivered in order
    * (default 1 for a function, 2 × workers for a module; at most 4096).

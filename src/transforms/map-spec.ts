@@ -12,6 +12,16 @@ import { describe, integer } from '../validate.js';
 export const MAX_CONCURRENCY = 4096;
 export const MAX_WORKERS = 1024;
 
+/**
+ * A `URL` of a map module, as the options' type names it: structurally, so
+ * the package's types need no DOM or Node typings (a `URL` instance is
+ * checked at run time).
+ */
+export interface ModuleUrl {
+  readonly href: string;
+  readonly protocol: string;
+}
+
 export type MapSpec =
   | { readonly kind: 'function'; readonly fn: (batch: never, ctx: never) => unknown }
   | {
