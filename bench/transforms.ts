@@ -23,8 +23,9 @@ type RawJsonl = ReturnType<typeof rawJsonl>;
 const rawJsonl = (path: string) => JsonlSource.open(path, { parse: false }); // raw line bytes: the workers parse them
 
 /** ms for one epoch through a loader whose maps are loaded and warm (the first batch is redone). */
-async function loaderEpoch(loader: DataLoader<RawJsonl, Tokens>, start: ReturnType<DataLoader['getState']>): Promise<{ ms: number; tokens: number }> {
+async function loaderEpoch(loader: DataLoader<RawJsonl, Tokens>, start: ReturnType<DataLoader['getState']>): Promise<{ ms: number; tokens: number; cores: number }> {
   loader.setState(start);
+  const cpu0 = process.cpuUsage(); // every thread of the process, workers included
   const t0 = now();
   let tokens = 0;
   for (;;) {
@@ -32,7 +33,9 @@ async function loaderEpoch(loader: DataLoader<RawJsonl, Tokens>, start: ReturnTy
     if (r.done === true) break;
     tokens += r.value.tokens.length;
   }
-  return { ms: now() - t0, tokens };
+  const ms = now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  return { ms, tokens, cores: (cpu.user + cpu.system) / 1000 / ms };
 }
 
 /** The same transform over the same batches, prebuilt, with piscina alone: `inFlight` tasks at a time, results in order. */
@@ -70,14 +73,21 @@ async function tokenizerRows(ctx: BenchContext, dir: string): Promise<Row[]> {
   await bareEpoch(pool, batches.slice(0, 8), 4); // warm
   const rounds = Math.max(3, Math.min(ctx.repeats, 5));
   const t = { w0: [] as number[], w2: [] as number[], bare: [] as number[] };
+  const cores = { w0: [] as number[], w2: [] as number[] };
   let tokens = 0;
   for (let round = 0; round < rounds; round++) {
-    const [a, b] = await alternate(round, () => loaderEpoch(w2, start).then((r) => ((tokens = r.tokens), r.ms)), () => bareEpoch(pool, batches, 4).then((r) => r.ms));
+    const [a, b] = await alternate(
+      round,
+      () => loaderEpoch(w2, start).then((r) => ((tokens = r.tokens), cores.w2.push(r.cores), r.ms)),
+      () => bareEpoch(pool, batches, 4).then((r) => r.ms),
+    );
     t.w2.push(a);
     t.bare.push(b);
-    t.w0.push((await loaderEpoch(w0, start)).ms);
+    const r0 = await loaderEpoch(w0, start);
+    t.w0.push(r0.ms);
+    cores.w0.push(r0.cores);
   }
-  const cores = await coresAvailable(2);
+  const free = await coresAvailable(2);
   w0.close();
   w2.close();
   await pool.destroy();
@@ -92,7 +102,7 @@ async function tokenizerRows(ctx: BenchContext, dir: string): Promise<Row[]> {
       baseline: `workers: 0 (${(perSec(ms.w0) / 1e6).toFixed(2)} M tokens/s; speed-up)`,
       target: '≥ 1.7× on 2 cores',
       met: ms.w0 / ms.w2 >= 1.7,
-      note: `concurrency 4 (default); cores free for this process at the end: ${cores.toFixed(2)}`,
+      note: `concurrency 4 (default); cores this process got (CPU time / wall time): workers 2: ${median(cores.w2).toFixed(2)}, workers 0: ${median(cores.w0).toFixed(2)}; cores free at the end: ${free.toFixed(2)}`,
     },
     {
       figure: 'same, workers: 2, vs a bare piscina loop (2 threads, 4 in flight) over the same prebuilt batches',
