@@ -287,6 +287,20 @@ describe('failures, each with a code', () => {
     expect(existsSync(marker)).toBe(false); // the fault did happen
   });
 
+  it('a worker past its resourceLimits is replaced and its batch retried once; a batch that does it twice gives RP_WORKER_FAILED', async () => {
+    const resourceLimits = { maxOldGenerationSizeMb: 24, maxYoungGenerationSizeMb: 4 };
+    const marker = fault('oom-once', 2);
+    const once = track(new DataLoader(records, { ...base, map: join(MAPS, 'faults.mjs'), workers: 2, concurrency: 4, resourceLimits }));
+    expect(await drain(once)).toEqual(reference);
+    expect(existsSync(marker)).toBe(false);
+    fault('oom', 2);
+    const always = track(new DataLoader(records, { ...base, map: join(MAPS, 'faults.mjs'), workers: 1, resourceLimits }));
+    const error = (await failsAt(always, 2)) as WorkerFailedError;
+    expect(error).toBeInstanceOf(WorkerFailedError);
+    expect(error.code).toBe('RP_WORKER_FAILED');
+    expect(error.message).toMatch(/killed two map workers: .*memory limit/);
+  });
+
   it('a batch that kills two workers: WorkerFailedError RP_WORKER_FAILED naming the batch; the loader goes on after it is fixed', async () => {
     fault('exit', 3);
     const loader = track(new DataLoader(records, { ...base, map: join(MAPS, 'faults.mjs'), workers: 2, concurrency: 2 }));
@@ -339,6 +353,9 @@ describe('failures, each with a code', () => {
     [{ map: recordsMap, workers: 2 }, TypeError, /options.workers needs options.map to be a module/],
     [{ map: RECORDS, workers: -1 }, RangeError, /options.workers must be an integer in \[0, 1024\], got -1/],
     [{ map: recordsMap, concurrency: 0 }, RangeError, /options.concurrency must be an integer in \[1, 4096\], got 0/],
+    [{ map: recordsMap, resourceLimits: {} }, TypeError, /options.resourceLimits needs options.map to be a module/],
+    [{ map: RECORDS, resourceLimits: { maxOldGenerationSizeMb: -1 } }, RangeError, /options.resourceLimits.maxOldGenerationSizeMb must be a positive number of MiB, got -1/],
+    [{ map: RECORDS, resourceLimits: { heap: 1 } }, TypeError, /options.resourceLimits.heap is not a worker resource limit/],
     [{ map: recordsMap, concurrency: '4' }, TypeError, /options.concurrency must be a number, got string "4"/],
     [{ map: new URL('https://example.com/map.mjs') }, RangeError, /options.map must be a file: or data: URL/],
   ])('rejects options %o (RP_INVALID_ARGUMENT)', (options, type, message) => {

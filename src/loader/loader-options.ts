@@ -2,7 +2,7 @@
 import { native } from '../native.js';
 import { boolean, describe, integer, plainObject } from '../validate.js';
 import type { MapContext } from './batch.js';
-import { type MapSpec, type ModuleUrl, resolveMap } from '../transforms/map-spec.js';
+import { type MapSpec, type ModuleUrl, resolveMap, type WorkerResourceLimits } from '../transforms/map-spec.js';
 import { argumentRangeError, argumentTypeError } from '../error-codes.js';
 
 export interface DataLoaderOptions<B = unknown, T = B> {
@@ -41,6 +41,8 @@ export interface DataLoaderOptions<B = unknown, T = B> {
   concurrency?: number;
   /** Worker threads of a module map; 0 runs it on the main thread (default os.availableParallelism() − 1, at least 1). */
   workers?: number;
+  /** Each map worker's memory limits (Node's Worker resourceLimits); a worker past them is replaced. */
+  resourceLimits?: WorkerResourceLimits;
 }
 
 export interface ResolvedOptions {
@@ -58,7 +60,7 @@ export interface ResolvedOptions {
   readonly concurrency: number;
 }
 
-const KNOWN = ['batchSize', 'shuffle', 'seed', 'numEpochs', 'dropRemainder', 'shardIndex', 'shardCount', 'prefetch', 'map', 'concurrency', 'workers'];
+const KNOWN = ['batchSize', 'shuffle', 'seed', 'numEpochs', 'dropRemainder', 'shardIndex', 'shardCount', 'prefetch', 'map', 'concurrency', 'workers', 'resourceLimits'];
 
 function epochCount(value: unknown): number {
   if (typeof value !== 'number') throw argumentTypeError(`options.numEpochs must be a number, got ${describe(value)}`);
@@ -98,7 +100,7 @@ export function resolveOptions(options: unknown, n: number): ResolvedOptions {
   const shardCount = o.shardCount === undefined ? 1 : integer(o.shardCount, 'options.shardCount', 1, limits.maxShards);
   const shardIndex = o.shardIndex === undefined ? 0 : integer(o.shardIndex, 'options.shardIndex', 0, shardCount - 1);
   const prefetch = o.prefetch === undefined ? 2 : integer(o.prefetch, 'options.prefetch', 0, limits.maxPrefetch);
-  const { map, concurrency } = resolveMap(o.map, o.concurrency, o.workers);
+  const { map, concurrency } = resolveMap(o.map, o.concurrency, o.workers, o.resourceLimits);
   if (dropRemainder && shardCount * batchSize > n) {
     throw argumentRangeError(
       `options.batchSize × options.shardCount = ${shardCount * batchSize} exceeds the source's ${n} records: ` +

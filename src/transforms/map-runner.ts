@@ -21,7 +21,7 @@ export interface MapRunner {
 
 export function createRunner(spec: MapSpec, concurrency: number): MapRunner {
   if (spec.kind === 'function') return new FunctionRunner(spec.fn as (batch: unknown, ctx: MapContext) => unknown);
-  return spec.workers === 0 ? new MainModuleRunner(spec.href) : new WorkerPoolRunner(spec.href, spec.workers, concurrency);
+  return spec.workers === 0 ? new MainModuleRunner(spec.href) : new WorkerPoolRunner(spec.href, spec.workers, concurrency, spec.resourceLimits);
 }
 
 class FunctionRunner implements MapRunner {

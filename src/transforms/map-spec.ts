@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { argumentRangeError, argumentTypeError } from '../error-codes.js';
 import { MapModuleError } from '../errors.js';
-import { describe, integer } from '../validate.js';
+import { describe, integer, plainObject } from '../validate.js';
 
 /** The most batches in flight, and the most worker threads, one loader may ask for. */
 export const MAX_CONCURRENCY = 4096;
@@ -30,7 +30,19 @@ export type MapSpec =
       readonly href: string;
       /** Worker threads; 0 runs the module on the main thread. */
       readonly workers: number;
+      /** Each worker's limits (a worker past them dies, and is replaced). */
+      readonly resourceLimits: WorkerResourceLimits | undefined;
     };
+
+/** A map worker's resource limits (Node's `Worker` resourceLimits), in MiB. */
+export interface WorkerResourceLimits {
+  readonly maxOldGenerationSizeMb?: number;
+  readonly maxYoungGenerationSizeMb?: number;
+  readonly codeRangeSizeMb?: number;
+  readonly stackSizeMb?: number;
+}
+
+const LIMITS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'] as const;
 
 export interface ResolvedMap {
   readonly map: MapSpec | undefined;
@@ -52,19 +64,26 @@ export function defaultConcurrency(map: MapSpec | undefined): number {
   return map?.kind === 'module' && map.workers > 0 ? 2 * map.workers : 1;
 }
 
-export function resolveMap(map: unknown, concurrency: unknown, workers: unknown): ResolvedMap {
+export function resolveMap(map: unknown, concurrency: unknown, workers: unknown, resourceLimits?: unknown): ResolvedMap {
   let spec: MapSpec | undefined;
   if (map === undefined) {
     spec = undefined;
   } else if (typeof map === 'function') {
     spec = { kind: 'function', fn: map as (batch: never, ctx: never) => unknown };
   } else if (typeof map === 'string' || map instanceof URL) {
-    spec = { kind: 'module', href: moduleHref(map), workers: workers === undefined ? defaultWorkers() : integer(workers, 'options.workers', 0, MAX_WORKERS) };
+    spec = {
+      kind: 'module',
+      href: moduleHref(map),
+      workers: workers === undefined ? defaultWorkers() : integer(workers, 'options.workers', 0, MAX_WORKERS),
+      resourceLimits: limitsOf(resourceLimits),
+    };
   } else {
     throw argumentTypeError(`options.map must be a function, a module path or a URL, got ${describe(map)}`);
   }
-  if (workers !== undefined && spec?.kind !== 'module') {
-    throw argumentTypeError('options.workers needs options.map to be a module (a path or a URL): a function map runs on the main thread');
+  for (const [name, value] of [['workers', workers], ['resourceLimits', resourceLimits]] as const) {
+    if (value !== undefined && spec?.kind !== 'module') {
+      throw argumentTypeError(`options.${name} needs options.map to be a module (a path or a URL): a function map runs on the main thread`);
+    }
   }
   const n = concurrency === undefined ? defaultConcurrency(spec) : integer(concurrency, 'options.concurrency', 1, MAX_CONCURRENCY);
   return { map: spec, concurrency: n };
@@ -91,4 +110,18 @@ function checkFile(href: string, given: string): string {
   }
   if (!file) throw new MapModuleError(given, `the map module ${given} is not a file`);
   return href;
+}
+
+function limitsOf(value: unknown): WorkerResourceLimits | undefined {
+  if (value === undefined) return undefined;
+  const o = plainObject(value, 'options.resourceLimits', LIMITS, 'a worker resource limit');
+  const out: Record<string, number> = {};
+  for (const key of LIMITS) {
+    const v = o[key];
+    if (v === undefined) continue;
+    if (typeof v !== 'number') throw argumentTypeError(`options.resourceLimits.${key} must be a number, got ${describe(v)}`);
+    if (!(v > 0) || !Number.isFinite(v)) throw argumentRangeError(`options.resourceLimits.${key} must be a positive number of MiB, got ${v}`);
+    out[key] = v;
+  }
+  return out;
 }

@@ -12,6 +12,7 @@ import { keyWords } from '../random/key.js';
 import { packBatch } from './batch-message.js';
 import type { ErrorReply } from './map-module.cjs';
 import type { MapRunner } from './map-runner.js';
+import type { WorkerResourceLimits } from './map-spec.js';
 
 /** The worker entry: plain JavaScript beside this file (copied to dist/ by the build). */
 const ENTRY = join(__dirname, 'map-worker.cjs');
@@ -29,6 +30,7 @@ export class WorkerPoolRunner implements MapRunner {
     private readonly href: string,
     workers: number,
     concurrency: number,
+    resourceLimits: WorkerResourceLimits | undefined,
   ) {
     // Batches in flight beyond one per worker wait in the worker's own queue,
     // so a worker goes on to its next batch without a trip to the main thread.
@@ -42,6 +44,7 @@ export class WorkerPoolRunner implements MapRunner {
       // Atomics.wait between tasks would block an async map's other tasks.
       atomics: perWorker > 1 ? 'async' : 'sync',
       workerData: { module: href, index: INDEX },
+      ...(resourceLimits === undefined ? {} : { resourceLimits }),
     });
     // A worker dying between tasks: piscina replaces it; nothing was lost.
     this.pool.on('error', () => {});
