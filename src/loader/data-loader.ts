@@ -3,8 +3,9 @@
 // permutation seeded by (seed, e), and each round (one batch per shard) of
 // shardCount × batchSize positions is split among the shards (see
 // native/include/rp/batch_schedule.h for the exact rules). C++ threads
-// assemble batches ahead of the caller; the state counts only batches that
-// next() has returned.
+// assemble batches ahead of the caller; a map runs on each (async, up to
+// `concurrency` at once, or on worker threads: src/transforms/); the state
+// counts only batches that next() or nextAsync() has returned.
 import { markAsUntransferable } from 'node:worker_threads';
 import { MapError, MapModuleError, WorkerFailedError, withCode } from '../errors.js';
 import { CheckpointableIterator } from '../iterator/checkpointable-iterator.js';
