@@ -1,0 +1,139 @@
+#include "device_buffer.h"
+
+#include <cuda_runtime_api.h>
+
+#include <string>
+
+#include "cuda_errors.h"
+
+namespace rpb {
+namespace cuda {
+
+Napi::FunctionReference* DeviceBuffer::constructor_ = nullptr;
+
+void DeviceBuffer::Init(Napi::Env env, Napi::Object exports) {
+  Napi::Function cls = DefineClass(
+      env, "DeviceBuffer",
+      {
+          InstanceAccessor<&DeviceBuffer::Pointer>("pointer"),
+          InstanceAccessor<&DeviceBuffer::ByteLength>("byteLength"),
+          InstanceAccessor<&DeviceBuffer::Freed>("freed"),
+          InstanceMethod<&DeviceBuffer::Coded<&DeviceBuffer::Free>>("free"),
+          InstanceMethod<&DeviceBuffer::Coded<&DeviceBuffer::ToHost>>("toHost"),
+          InstanceMethod<&DeviceBuffer::Coded<&DeviceBuffer::FromHost>>("fromHost"),
+          InstanceMethod<&DeviceBuffer::Coded<&DeviceBuffer::CopyFrom>>("copyFrom"),
+      });
+  constructor_ = new Napi::FunctionReference(Napi::Persistent(cls));  // lives as long as the addon
+  exports.Set("DeviceBuffer", cls);
+}
+
+Napi::Object DeviceBuffer::New(Napi::Env env, size_t bytes) {
+  return constructor_->New({Napi::Number::New(env, static_cast<double>(bytes))});
+}
+
+DeviceBuffer& DeviceBuffer::Arg(Napi::Env env, const Napi::Value& v, const char* name) {
+  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(constructor_->Value())) {
+    ThrowType(env, std::string(name) + " must be a device buffer, got " + Describe(v));
+  }
+  DeviceBuffer* b = Unwrap(v.As<Napi::Object>());
+  if (b->freed_) ThrowType(env, std::string(name) + " has been freed");
+  return *b;
+}
+
+DeviceBuffer::DeviceBuffer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DeviceBuffer>(info) {
+  Napi::Env env = info.Env();
+  RequireCuda(env);
+  bytes_ = static_cast<size_t>(IntegerArg(info, 0, "byteLength", 0, uint64_t{1} << 53));
+  env_ = env;
+  if (bytes_ > 0) {
+    Check(env, cudaMalloc(&ptr_, bytes_), ("cudaMalloc of " + std::to_string(bytes_) + " bytes").c_str());
+    int64_t ignored = 0;
+    napi_adjust_external_memory(env, static_cast<int64_t>(bytes_), &ignored);
+  }
+}
+
+DeviceBuffer::~DeviceBuffer() { Release(); }
+
+void DeviceBuffer::Release() {
+  if (freed_) return;
+  freed_ = true;
+  if (ptr_ != nullptr) {
+    // At exit the runtime may be gone already (cudaErrorCudartUnloading): nothing left to free.
+    cudaFree(ptr_);
+    cudaGetLastError();
+    int64_t ignored = 0;
+    napi_adjust_external_memory(env_, -static_cast<int64_t>(bytes_), &ignored);
+    ptr_ = nullptr;
+  }
+}
+
+Napi::Value DeviceBuffer::Pointer(const Napi::CallbackInfo& info) {
+  return Napi::BigInt::New(info.Env(), static_cast<uint64_t>(reinterpret_cast<uintptr_t>(ptr_)));
+}
+
+Napi::Value DeviceBuffer::ByteLength(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(freed_ ? 0 : bytes_));
+}
+
+Napi::Value DeviceBuffer::Freed(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), freed_);
+}
+
+Napi::Value DeviceBuffer::Free(const Napi::CallbackInfo& info) {
+  Release();
+  return info.Env().Undefined();
+}
+
+namespace {
+
+// [offset, offset + bytes) within a buffer of `size` bytes, or a RangeError.
+void CheckSpan(Napi::Env env, uint64_t offset, uint64_t bytes, uint64_t size, const char* what) {
+  if (offset > size || bytes > size - offset) {
+    ThrowRange(env, std::string(what) + ": bytes [" + std::to_string(offset) + ", " +
+                        std::to_string(offset + bytes) + ") are outside the device buffer's " +
+                        std::to_string(size));
+  }
+}
+
+}  // namespace
+
+Napi::Value DeviceBuffer::ToHost(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (freed_) ThrowType(env, "the device array has been freed");
+  View out = ViewArg(info, 0, "out");
+  const uint64_t offset = IntegerArg(info, 1, "offset", 0, bytes_);
+  const uint64_t n = uint64_t{out.length} * out.element_size;
+  CheckSpan(env, offset, n, bytes_, "toHost");
+  if (n > 0) Check(env, cudaMemcpy(out.data, data() + offset, n, cudaMemcpyDeviceToHost), "cudaMemcpy to the host");
+  return info.Env().Undefined();
+}
+
+Napi::Value DeviceBuffer::FromHost(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (freed_) ThrowType(env, "the device array has been freed");
+  View in = ViewArg(info, 0, "data");
+  const uint64_t offset = IntegerArg(info, 1, "offset", 0, bytes_);
+  const uint64_t n = uint64_t{in.length} * in.element_size;
+  CheckSpan(env, offset, n, bytes_, "fromHost");
+  if (n > 0) Check(env, cudaMemcpy(data() + offset, in.data, n, cudaMemcpyHostToDevice), "cudaMemcpy to the device");
+  return info.Env().Undefined();
+}
+
+Napi::Value DeviceBuffer::CopyFrom(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (freed_) ThrowType(env, "the device array has been freed");
+  DeviceBuffer& src = Arg(env, info[0], "src");
+  const uint64_t src_offset = IntegerArg(info, 1, "srcOffset", 0, src.bytes_);
+  const uint64_t dst_offset = IntegerArg(info, 2, "dstOffset", 0, bytes_);
+  const uint64_t n = IntegerArg(info, 3, "bytes", 0, uint64_t{1} << 53);
+  CheckSpan(env, src_offset, n, src.bytes_, "copyFrom (source)");
+  CheckSpan(env, dst_offset, n, bytes_, "copyFrom (destination)");
+  if (n > 0) {
+    Check(env, cudaMemcpyAsync(data() + dst_offset, src.data() + src_offset, n, cudaMemcpyDeviceToDevice, nullptr),
+          "cudaMemcpy device to device");
+  }
+  return info.Env().Undefined();
+}
+
+}  // namespace cuda
+}  // namespace rpb
