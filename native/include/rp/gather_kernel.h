@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "rp/grid_stride.h"
 #include "rp/host_device.h"
 
 namespace rp {
@@ -64,6 +65,17 @@ RP_HOST_DEVICE inline void fixed_gather_item(const FixedGatherArgs& a, uint64_t 
   copy_unit(a.dst + row * a.row_bytes + at, a.src + uint64_t{a.idx[row]} * a.row_bytes + at, a.unit);
 }
 
+// A fixed-row gather thread's whole work: its grid-stride share of the items.
+RP_HOST_DEVICE inline void fixed_gather_thread(const FixedGatherArgs& a, uint32_t block, uint32_t thread,
+                                               uint32_t block_dim, uint32_t grid_dim) {
+  const uint64_t items = fixed_gather_items(a);
+  const uint64_t stride = grid::stride(grid_dim, block_dim);
+  for (uint64_t i = grid::first_item(block, thread, block_dim); i < items; i += stride) fixed_gather_item(a, i);
+}
+
+// The launch shape the fixed-row kernel uses.
+inline grid::Shape fixed_gather_shape(const FixedGatherArgs& a) { return grid::shape_for(fixed_gather_items(a)); }
+
 // Ragged rows, planned on the host (rp::plan_ragged): batch row j has
 // dst_offsets[j + 1] - dst_offsets[j] elements of element_bytes, read from byte
 // src_offsets[j] of src and written from element dst_offsets[j] of dst. One
@@ -86,6 +98,18 @@ RP_HOST_DEVICE inline void ragged_gather_row(const RaggedGatherArgs& a, uint64_t
   const uint8_t* s = a.src + a.src_offsets[row];
   uint8_t* d = a.dst + begin;
   for (uint64_t b = lane; b < bytes; b += lanes) d[b] = s[b];
+}
+
+// A ragged gather thread's whole work: rows block, block + grid_dim, ...;
+// within each, bytes thread, thread + block_dim, ...
+RP_HOST_DEVICE inline void ragged_gather_thread(const RaggedGatherArgs& a, uint32_t block, uint32_t thread,
+                                                uint32_t block_dim, uint32_t grid_dim) {
+  for (uint64_t row = block; row < a.rows; row += grid_dim) ragged_gather_row(a, row, thread, block_dim);
+}
+
+// Launch shape for a ragged gather: a block per row, at most kMaxGrid blocks.
+inline grid::Shape ragged_gather_shape(uint64_t rows, uint32_t block = grid::kBlock) {
+  return grid::shape_for(rows * block, block);
 }
 
 }  // namespace rp
