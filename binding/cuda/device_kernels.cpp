@@ -163,9 +163,9 @@ const uint8_t* OffsetsArg(const Napi::CallbackInfo& info, size_t i, const char* 
 }
 
 // gatherRagged(values, valueCount, elementBytes, starts, ends | undefined,
-// rows, indices, dst, dstOffset, outOffsets) -> elements written. Plans on
-// the host (rp::plan_ragged: bounds checked, outOffsets = the batch's
-// offsets from 0, indices.length + 1 entries), then copies on the device.
+// rows, indices, outOffsets) -> a new DeviceBuffer of the batch's values.
+// Plans on the host (rp::plan_ragged: bounds checked, outOffsets = the
+// batch's offsets from 0, indices.length + 1 entries), then copies on the device.
 Napi::Value GatherRagged(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   RequireCuda(env);
@@ -191,19 +191,15 @@ Napi::Value GatherRagged(const Napi::CallbackInfo& info) {
     ThrowRange(env, "offsets must have rows + 1 entries");
   }
   Napi::Uint32Array indices = Uint32ArrayArg(info, 6, "indices");
-  DeviceBuffer& dst = DeviceBuffer::Arg(env, info[7], "dst");
-  const uint64_t dst_offset = IntegerArg(info, 8, "dstOffset", 0, dst.bytes());
-  Napi::Int32Array out_offsets = TypedArrayArgOf<Napi::Int32Array>(info, 9, "outOffsets", napi_int32_array, "Int32Array");
+  Napi::Int32Array out_offsets = TypedArrayArgOf<Napi::Int32Array>(info, 7, "outOffsets", napi_int32_array, "Int32Array");
   const size_t count = indices.ElementLength();
   if (out_offsets.ElementLength() != count + 1) ThrowRange(env, "outOffsets must have indices.length + 1 entries");
 
   std::vector<const uint8_t*> src(count);
   const uint64_t total = rp::plan_ragged(col, indices.Data(), count, out_offsets.Data(), src.data());
-  if (total * col.element_bytes > dst.bytes() - dst_offset) {
-    ThrowRange(env, "dst has " + std::to_string(dst.bytes() - dst_offset) + " bytes from dstOffset, the batch needs " +
-                        std::to_string(total * col.element_bytes));
-  }
-  if (count == 0) return Napi::Number::New(env, 0);
+  Napi::Object out = DeviceBuffer::New(env, total * col.element_bytes);
+  DeviceBuffer& dst = *DeviceBuffer::Unwrap(out);
+  if (total == 0) return out;
   std::vector<uint64_t> src_offsets(count);
   for (size_t j = 0; j < count; ++j) src_offsets[j] = static_cast<uint64_t>(src[j] - values.data());
   const size_t offsets_bytes = Align(count * sizeof(uint64_t));
@@ -213,13 +209,13 @@ Napi::Value GatherRagged(const Napi::CallbackInfo& info) {
         "cudaMemcpy of the plan");
   rp::RaggedGatherArgs args{};
   args.src = values.data();
-  args.dst = dst.data() + dst_offset;
+  args.dst = dst.data();
   args.src_offsets = reinterpret_cast<const uint64_t*>(at);
   args.dst_offsets = reinterpret_cast<const int32_t*>(at + offsets_bytes);
   args.rows = count;
   args.element_bytes = static_cast<uint32_t>(col.element_bytes);
   Check(env, static_cast<cudaError_t>(rp::cuda::launch_ragged_gather(args, nullptr)), "the ragged gather kernel launch");
-  return Napi::Number::New(env, static_cast<double>(total));
+  return out;
 }
 
 // synchronize(): waits for every launch and copy so far; a kernel's fault surfaces here.

@@ -19,6 +19,7 @@ import { type DataLoaderOptions, type ResolvedOptions, resolveOptions } from './
 import { type DataLoaderFingerprint, type DataLoaderState, LOADER_STATE_VERSION, parseLoaderState } from './loader-state.js';
 import { bufferOf, pinBuffer } from './pinned-buffers.js';
 import { argumentRangeError, argumentTypeError, ErrorCodes } from '../error-codes.js';
+import { DeviceBatches } from '../cuda/device-batches.js';
 
 /**
  * Small batches (the queue's slabBlocks) are copied into shared slabs of this
@@ -79,6 +80,8 @@ export class DataLoader<S extends AnySource = ColumnSource | RandomAccessSource,
   private asyncTail: Promise<unknown> = Promise.resolve();
   private rejectWait: ((err: Error) => void) | undefined;
   private closed = false;
+  /** device 'cuda': puts each batch's columns on the GPU (src/cuda/device-batches.ts). */
+  private readonly device: DeviceBatches | undefined;
 
   constructor(source: S, options: DataLoaderOptions<BatchOf<S>, T>) {
     super();
@@ -108,6 +111,12 @@ export class DataLoader<S extends AnySource = ColumnSource | RandomAccessSource,
     }
     this.numRecords = n;
     this.options = resolveOptions(options, n);
+    if (this.options.device === 'cuda') {
+      if (columns === undefined) throw argumentTypeError("options.device 'cuda' needs a ColumnSource (a record source's batches are JavaScript values)");
+      this.device = new DeviceBatches(columns, this.options.cacheOnDevice);
+      // Gathered on the device: the CPU threads then make only the indices.
+      if (this.device.cached) this.columns = [];
+    }
     const { batchSize, shuffle, seed, dropRemainder } = this.options;
     this.fingerprint = Object.freeze({ n, seed, shuffle, dropRemainder });
     this.queue = new (native().PrefetchQueue)({
@@ -120,7 +129,7 @@ export class DataLoader<S extends AnySource = ColumnSource | RandomAccessSource,
       seed: BigInt(seed),
       shuffle,
       prefetch: this.options.prefetch,
-      columns: (columns ?? []).map((c) => c.spec),
+      columns: this.device?.cached ? [] : (columns ?? []).map((c) => c.spec),
       epoch: 0,
       position: 0,
     });
@@ -320,6 +329,7 @@ export class DataLoader<S extends AnySource = ColumnSource | RandomAccessSource,
       for (let j = 0; j < t.rows; j++) records[j] = source.get(indices[j]!);
       batch = records as unknown as Record<string, unknown>;
     }
+    if (this.device !== undefined) batch = this.device.assemble(batch, indices);
     batch.epoch = t.epoch;
     batch.indices = indices;
     if (this.decode !== undefined) batch = this.decode(batch as never) as Record<string, unknown>;

@@ -3,6 +3,7 @@ import { native } from '../native.js';
 import { boolean, describe, integer, plainObject } from '../validate.js';
 import type { MapContext } from './batch.js';
 import { argumentRangeError, argumentTypeError } from '../error-codes.js';
+import { cudaAddon } from '../cuda/cuda-addon.js';
 
 export interface DataLoaderOptions<B = unknown, T = B> {
   /** Records per batch (per shard). Required. */
@@ -28,6 +29,17 @@ export interface DataLoaderOptions<B = unknown, T = B> {
   prefetch?: number;
   /** Transforms each batch in JavaScript, with a key for reproducible randomness. */
   map?: (batch: B, ctx: MapContext) => T;
+  /**
+   * 'cuda': each batch's columns are DeviceArrays in GPU memory (README, "CUDA"); order, state and
+   * resume are unchanged. CudaUnavailableError (RP_CUDA_UNAVAILABLE) where CUDA cannot run. Default 'cpu'.
+   */
+  device?: 'cpu' | 'cuda';
+  /**
+   * With device 'cuda': true keeps the source's columns in device memory and gathers each batch
+   * there; false copies each CPU-gathered batch to the device. Default: true when every column can
+   * be cached (fixed or plain ragged) and they fit in half the device's memory.
+   */
+  cacheOnDevice?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -41,9 +53,12 @@ export interface ResolvedOptions {
   readonly shardCount: number;
   readonly prefetch: number;
   readonly map: ((batch: never, ctx: never) => unknown) | undefined;
+  readonly device: 'cpu' | 'cuda';
+  /** Undefined: the device path chooses (src/cuda/device-batches.ts). */
+  readonly cacheOnDevice: boolean | undefined;
 }
 
-const KNOWN = ['batchSize', 'shuffle', 'seed', 'numEpochs', 'dropRemainder', 'shardIndex', 'shardCount', 'prefetch', 'map'];
+const KNOWN = ['batchSize', 'shuffle', 'seed', 'numEpochs', 'dropRemainder', 'shardIndex', 'shardCount', 'prefetch', 'map', 'device', 'cacheOnDevice'];
 
 function epochCount(value: unknown): number {
   if (typeof value !== 'number') throw argumentTypeError(`options.numEpochs must be a number, got ${describe(value)}`);
@@ -86,6 +101,13 @@ export function resolveOptions(options: unknown, n: number): ResolvedOptions {
   if (o.map !== undefined && typeof o.map !== 'function') {
     throw argumentTypeError(`options.map must be a function, got ${describe(o.map)}`);
   }
+  const device = o.device ?? 'cpu';
+  if (device !== 'cpu' && device !== 'cuda') throw argumentTypeError(`options.device must be 'cpu' or 'cuda', got ${describe(o.device)}`);
+  const cacheOnDevice = o.cacheOnDevice === undefined ? undefined : boolean(o.cacheOnDevice, 'options.cacheOnDevice', false);
+  if (cacheOnDevice !== undefined && device !== 'cuda') {
+    throw argumentRangeError("options.cacheOnDevice needs options.device 'cuda'");
+  }
+  if (device === 'cuda') cudaAddon(); // RP_CUDA_UNAVAILABLE, with the reason, where CUDA cannot run
   if (dropRemainder && shardCount * batchSize > n) {
     throw argumentRangeError(
       `options.batchSize × options.shardCount = ${shardCount * batchSize} exceeds the source's ${n} records: ` +
@@ -102,5 +124,7 @@ export function resolveOptions(options: unknown, n: number): ResolvedOptions {
     shardCount,
     prefetch,
     map: o.map as ResolvedOptions['map'],
+    device,
+    cacheOnDevice,
   };
 }
