@@ -46,7 +46,8 @@ thread_local Scratch scratch;
 
 size_t Align(size_t n) { return (n + 255) & ~size_t{255}; }
 
-// permutation(key, n) -> a DeviceBuffer of n uint32: the order rp::Permutation gives.
+// permutation(key, n, out?) -> a DeviceBuffer of n uint32 (out, when given:
+// the bench reuses one): the order rp::Permutation gives.
 Napi::Value Permutation(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   RequireCuda(env);
@@ -58,7 +59,14 @@ Napi::Value Permutation(const Napi::CallbackInfo& info) {
   args.n = n;
   args.bits = perm.bits();
   for (int r = 0; r < rp::Permutation::kRounds; ++r) args.round_keys[r] = perm.round_keys()[r];
-  Napi::Object out = DeviceBuffer::New(env, n * sizeof(uint32_t));
+  Napi::Object out;
+  if (info[2].IsUndefined()) {
+    out = DeviceBuffer::New(env, n * sizeof(uint32_t));
+  } else {
+    DeviceBuffer& given = DeviceBuffer::Arg(env, info[2], "out");
+    if (given.bytes() != n * sizeof(uint32_t)) ThrowRange(env, "out must hold n uint32 values");
+    out = info[2].As<Napi::Object>();
+  }
   DeviceBuffer& buf = *DeviceBuffer::Unwrap(out);
   Check(env, static_cast<cudaError_t>(rp::cuda::launch_permutation(args, reinterpret_cast<uint32_t*>(buf.data()), nullptr)),
         "the permutation kernel launch");

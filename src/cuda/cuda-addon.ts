@@ -29,7 +29,7 @@ export interface NativeCudaBinding {
   /** reason '' when CUDA runs here. */
   status(): { reason: '' | 'no driver' | 'no device'; detail: string; devices: number; driverVersion: number; runtimeVersion: number };
   devices(): { index: number; name: string; totalMemory: number; computeCapability: string }[];
-  permutation(key: Uint32Array, n: number): NativeDeviceBuffer;
+  permutation(key: Uint32Array, n: number, out?: NativeDeviceBuffer): NativeDeviceBuffer;
   uploadIndices(indices: Uint32Array, rows: number): NativeDeviceBuffer;
   gatherFixed(src: NativeDeviceBuffer, srcRows: number, rowBytes: number, indices: Uint32Array | NativeDeviceBuffer, dst: NativeDeviceBuffer, dstOffset: number): void;
   gatherRagged(
