@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cuda_errors.h"
+#include "device_pool.h"
 
 namespace rpb {
 namespace cuda {
@@ -46,7 +47,8 @@ DeviceBuffer::DeviceBuffer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<De
   bytes_ = static_cast<size_t>(IntegerArg(info, 0, "byteLength", 0, uint64_t{1} << 53));
   env_ = env;
   if (bytes_ > 0) {
-    Check(env, cudaMalloc(&ptr_, bytes_), ("cudaMalloc of " + std::to_string(bytes_) + " bytes").c_str());
+    Check(env, static_cast<cudaError_t>(PoolAllocate(&ptr_, bytes_)),
+          ("cudaMalloc of " + std::to_string(bytes_) + " bytes").c_str());
     int64_t ignored = 0;
     napi_adjust_external_memory(env, static_cast<int64_t>(bytes_), &ignored);
   }
@@ -58,9 +60,9 @@ void DeviceBuffer::Release() {
   if (freed_) return;
   freed_ = true;
   if (ptr_ != nullptr) {
-    // At exit the runtime may be gone already (cudaErrorCudartUnloading): nothing left to free.
-    cudaFree(ptr_);
-    cudaGetLastError();
+    // Kept for the next buffer of its size: the work queued on it runs in
+    // stream order before any later use of the block.
+    PoolRelease(ptr_, bytes_);
     int64_t ignored = 0;
     napi_adjust_external_memory(env_, -static_cast<int64_t>(bytes_), &ignored);
     ptr_ = nullptr;
