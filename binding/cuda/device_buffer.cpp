@@ -99,27 +99,26 @@ void CheckSpan(Napi::Env env, uint64_t offset, uint64_t bytes, uint64_t size, co
 
 }  // namespace
 
-Napi::Value DeviceBuffer::ToHost(const Napi::CallbackInfo& info) {
+// toHost(out, offset) / fromHost(data, offset): a view's bytes from or to [offset, offset + its length).
+Napi::Value DeviceBuffer::HostCopy(const Napi::CallbackInfo& info, bool to_host) {
   Napi::Env env = info.Env();
   if (freed_) ThrowType(env, "the device array has been freed");
-  View out = ViewArg(info, 0, "out");
+  View view = ViewArg(info, 0, to_host ? "out" : "data");
   const uint64_t offset = IntegerArg(info, 1, "offset", 0, bytes_);
-  const uint64_t n = uint64_t{out.length} * out.element_size;
-  CheckSpan(env, offset, n, bytes_, "toHost");
-  if (n > 0) Check(env, cudaMemcpy(out.data, data() + offset, n, cudaMemcpyDeviceToHost), "cudaMemcpy to the host");
-  return info.Env().Undefined();
+  const uint64_t n = uint64_t{view.length} * view.element_size;
+  CheckSpan(env, offset, n, bytes_, to_host ? "toHost" : "fromHost");
+  if (n > 0) {
+    Check(env,
+          to_host ? cudaMemcpy(view.data, data() + offset, n, cudaMemcpyDeviceToHost)
+                  : cudaMemcpy(data() + offset, view.data, n, cudaMemcpyHostToDevice),
+          to_host ? "cudaMemcpy to the host" : "cudaMemcpy to the device");
+  }
+  return env.Undefined();
 }
 
-Napi::Value DeviceBuffer::FromHost(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (freed_) ThrowType(env, "the device array has been freed");
-  View in = ViewArg(info, 0, "data");
-  const uint64_t offset = IntegerArg(info, 1, "offset", 0, bytes_);
-  const uint64_t n = uint64_t{in.length} * in.element_size;
-  CheckSpan(env, offset, n, bytes_, "fromHost");
-  if (n > 0) Check(env, cudaMemcpy(data() + offset, in.data, n, cudaMemcpyHostToDevice), "cudaMemcpy to the device");
-  return info.Env().Undefined();
-}
+Napi::Value DeviceBuffer::ToHost(const Napi::CallbackInfo& info) { return HostCopy(info, true); }
+
+Napi::Value DeviceBuffer::FromHost(const Napi::CallbackInfo& info) { return HostCopy(info, false); }
 
 Napi::Value DeviceBuffer::CopyFrom(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

@@ -44,6 +44,7 @@ class DeviceBuffer : public Napi::ObjectWrap<DeviceBuffer> {
   Napi::Value ToHost(const Napi::CallbackInfo& info);
   // fromHost(view, dstByteOffset): copies the view's bytes into the buffer.
   Napi::Value FromHost(const Napi::CallbackInfo& info);
+  Napi::Value HostCopy(const Napi::CallbackInfo& info, bool to_host);
   // copyFrom(src, srcByteOffset, dstByteOffset, bytes): device to device.
   Napi::Value CopyFrom(const Napi::CallbackInfo& info);
 

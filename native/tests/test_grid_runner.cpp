@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "check.h"
+#include "test_data.h"
 #include "rp/gather.h"
 #include "rp/gather_kernel.h"
 #include "rp/grid_stride.h"
@@ -178,23 +179,11 @@ TEST(permutation_1e8_kernel_shape_every_item) {
 // --- gather ---
 
 std::vector<uint8_t> random_bytes(size_t n, uint32_t seed) {
-  std::vector<uint8_t> v(n);
-  uint32_t s = seed * 2654435761u + 1;
-  for (auto& b : v) {
-    s = s * 1103515245u + 12345u;
-    b = static_cast<uint8_t>(s >> 24);
-  }
-  return v;
+  return rp_test::pseudo_random_bytes(n, seed * 2654435761u + 1);
 }
 
 std::vector<uint32_t> random_indices(size_t count, size_t rows, uint32_t seed) {
-  std::vector<uint32_t> idx(count);
-  uint64_t s = seed + 99;
-  for (auto& i : idx) {
-    s = s * 6364136223846793005ull + 1442695040888963407ull;
-    i = static_cast<uint32_t>((s >> 33) % rows);
-  }
-  return idx;
+  return rp_test::pseudo_random_indices(count, rows, uint64_t{seed} + 99);
 }
 
 // The kernel's gather of `count` rows of row_bytes (dtype size × row length)
