@@ -6,8 +6,9 @@
 # the addon needs only the driver (libcuda, found at run time), and without
 # one it still loads and says so (cuda.available() === false, "no driver").
 set(RP_CUDA_BUILT OFF)
-set(RP_CUDA_HINT
-  "nvcc (CUDA >= 11.8) puts it on PATH, or set CUDACXX to it. Without a system toolkit, the pip wheels "
+string(CONCAT RP_CUDA_HINT
+  "To build it, put nvcc (CUDA >= 11.8) on PATH or set CUDACXX to it, then run "
+  "\"RP_CUDA=1 npm rebuild resumable-pipeline\". Without a system toolkit, the pip wheels "
   "nvidia-cuda-nvcc, nvidia-cuda-runtime, nvidia-cuda-cccl, nvidia-cuda-crt and nvidia-nvvm hold the same "
   "toolchain (then CUDACXX=<site-packages>/nvidia/cuda_nvcc/bin/nvcc).")
 
