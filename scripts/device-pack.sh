@@ -9,8 +9,16 @@ set -euo pipefail
 root=$(git rev-parse --show-toplevel)
 cd "$root"
 shared=${RP_DEVICE_SHARED:-$root/../shared/device}
-[ -f "$shared/pack-node.sh" ] || shared=/work/shared/device
-bash "$shared/pack-node.sh"
+[ -f "$shared/unpack-node.sh" ] || shared=/work/shared/device
+# As ../shared/device/pack-node.sh does, but from a git worktree too (where .git is a file).
+mkdir -p .device
+exclude=$(git rev-parse --git-path info/exclude)
+mkdir -p "$(dirname "$exclude")"
+grep -qxF '/.device/' "$exclude" 2>/dev/null || echo '/.device/' >> "$exclude"
+if [ ! -s .device/node.xz ]; then
+  xz -T2 -6 -c "$(readlink -f "$(command -v node)")" > .device/node.xz.part && mv .device/node.xz.part .device/node.xz
+fi
+cp "$shared/unpack-node.sh" .device/unpack-node.sh
 RP_CUDA=1 npx cmake-js build --parallel "$(nproc)" --log-level warn
 test -f build/Release/cuda/resumable_pipeline_cuda.node
 node scripts/cuda-targets.mjs build/Release/cuda/resumable_pipeline_cuda.node
