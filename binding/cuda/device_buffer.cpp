@@ -10,7 +10,11 @@
 namespace rpb {
 namespace cuda {
 
-Napi::FunctionReference* DeviceBuffer::constructor_ = nullptr;
+// The class's constructor, per environment (the main thread and each worker
+// load the addon into an environment of their own): the addon's instance data.
+static Napi::FunctionReference& Constructor(Napi::Env env) {
+  return *env.GetInstanceData<Napi::FunctionReference>();
+}
 
 void DeviceBuffer::Init(Napi::Env env, Napi::Object exports) {
   Napi::Function cls = DefineClass(
@@ -24,16 +28,16 @@ void DeviceBuffer::Init(Napi::Env env, Napi::Object exports) {
           InstanceMethod<&DeviceBuffer::Coded<&DeviceBuffer::FromHost>>("fromHost"),
           InstanceMethod<&DeviceBuffer::Coded<&DeviceBuffer::CopyFrom>>("copyFrom"),
       });
-  constructor_ = new Napi::FunctionReference(Napi::Persistent(cls));  // lives as long as the addon
+  env.SetInstanceData(new Napi::FunctionReference(Napi::Persistent(cls)));  // freed with the environment
   exports.Set("DeviceBuffer", cls);
 }
 
 Napi::Object DeviceBuffer::New(Napi::Env env, size_t bytes) {
-  return constructor_->New({Napi::Number::New(env, static_cast<double>(bytes))});
+  return Constructor(env).New({Napi::Number::New(env, static_cast<double>(bytes))});
 }
 
 DeviceBuffer& DeviceBuffer::Arg(Napi::Env env, const Napi::Value& v, const char* name) {
-  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(constructor_->Value())) {
+  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(Constructor(env).Value())) {
     ThrowType(env, std::string(name) + " must be a device buffer, got " + Describe(v));
   }
   DeviceBuffer* b = Unwrap(v.As<Napi::Object>());

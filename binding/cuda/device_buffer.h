@@ -33,7 +33,6 @@ class DeviceBuffer : public Napi::ObjectWrap<DeviceBuffer> {
 
  private:
   RPB_CODED_METHODS(DeviceBuffer)
-  static Napi::FunctionReference* constructor_;
 
   void Release();
   Napi::Value Pointer(const Napi::CallbackInfo& info);
