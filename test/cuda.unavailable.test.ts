@@ -2,7 +2,8 @@
 // package says so and why: cuda.available() is false, and every GPU call throws
 // CudaUnavailableError (RP_CUDA_UNAVAILABLE) with the reason; the CPU API is
 // unchanged. With the CUDA addon missing, the reason is 'not built'.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ArraySource, cuda, CudaUnavailableError, DataLoader, random } from '../src/index.js';
@@ -121,5 +122,32 @@ describe('CUDA addon missing (RP_CUDA_ADDON_PATH pointing at no file)', () => {
     expect(api.random.permutation(api.random.key(2), 100)).toEqual(random.permutation(random.key(2), 100));
     const batch = new api.DataLoader(new api.ArraySource({ x: { data: new Int32Array(10), shape: [10] } }), { batchSize: 5 }).next();
     expect(batch.done).toBe(false);
+  });
+});
+
+describe("device 'cuda' needs column batches (with the CPU stand-in for the CUDA addon)", () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.resetModules();
+  });
+
+  it('refuses a record source and a source with its own decodeBatch', async () => {
+    vi.stubEnv('RP_CUDA_ADDON_PATH', join(__dirname, 'helpers', 'cuda-stand-in.cjs'));
+    vi.resetModules();
+    const api = (await import('../src/index.js')) as typeof import('../src/index.js');
+    expect(api.cuda.available()).toBe(true);
+    const records = { length: 10, get: (i: number) => ({ i }) };
+    const refused = expect.objectContaining({ code: 'RP_INVALID_ARGUMENT', message: expect.stringContaining("options.device 'cuda' needs a ColumnSource") });
+    expect(() => new api.DataLoader(records, { batchSize: 2, device: 'cuda' })).toThrow(refused);
+    const dir = mkdtempSync(join(tmpdir(), 'rp-cuda-'));
+    try {
+      const file = join(dir, 'a.jsonl');
+      writeFileSync(file, '{"a":1}\n{"a":2}\n');
+      expect(() => new api.DataLoader(api.JsonlSource.open(file), { batchSize: 1, device: 'cuda' })).toThrow(
+        expect.objectContaining({ message: expect.stringContaining('decodeBatch') }),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -12,7 +12,7 @@
 import type { NativeColumn, NativeRegion } from '../native.js';
 import type { Column } from '../sources/column.js';
 import { argumentRangeError } from '../error-codes.js';
-import { DTYPES, type Dtype, type TypedArray } from '../typed-arrays.js';
+import { DTYPES, dtypeOf, type Dtype, type TypedArray } from '../typed-arrays.js';
 import { cudaAddon, type NativeCudaBinding, type NativeDeviceBuffer } from './cuda-addon.js';
 import { DeviceArray } from './device-array.js';
 
@@ -98,8 +98,7 @@ function cacheColumn(addon: NativeCudaBinding, column: Column): CachedColumn {
 function toDevice(addon: NativeCudaBinding, host: TypedArray): DeviceArray {
   const buffer = new addon.DeviceBuffer(host.byteLength);
   buffer.fromHost(host, 0);
-  const dtype = Object.keys(DTYPES).find((d) => host instanceof DTYPES[d as Dtype]) as Dtype;
-  return new DeviceArray(buffer, dtype, host.length);
+  return new DeviceArray(buffer, dtypeOf(host)!, host.length);
 }
 
 export class DeviceBatches {

@@ -112,7 +112,12 @@ export class DataLoader<S extends AnySource = ColumnSource | RandomAccessSource,
     this.numRecords = n;
     this.options = resolveOptions(options, n);
     if (this.options.device === 'cuda') {
-      if (columns === undefined) throw argumentTypeError("options.device 'cuda' needs a ColumnSource (a record source's batches are JavaScript values)");
+      if (columns === undefined || this.decode !== undefined) {
+        throw argumentTypeError(
+          "options.device 'cuda' needs a ColumnSource whose batches are its columns (this source's batches are JavaScript values" +
+            (this.decode !== undefined ? ', made by its decodeBatch)' : ')'),
+        );
+      }
       this.device = new DeviceBatches(columns, this.options.cacheOnDevice);
       // Gathered on the device: the CPU threads then make only the indices.
       if (this.device.cached) this.columns = [];
