@@ -5,7 +5,7 @@
 // the reference figures do; host-to-device counts the bytes moved.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { ArraySource, cuda, DataLoader, random } from '../src/index.js';
+import { ArraySource, cuda, DataLoader, type DeviceBatch, random } from '../src/index.js';
 import { cudaAddon } from '../src/cuda/cuda-addon.js';
 import { keyWords } from '../src/random/key.js';
 import { median, now, randomIndices, type Row, type Section } from './harness.js';
@@ -162,7 +162,7 @@ export const cudaSection: Section = {
       const take = () => {
         const r = loader.next();
         if (r.done) throw new Error('the loader ended');
-        (r.value.x as unknown as { free(): void }).free();
+        (r.value as unknown as DeviceBatch<typeof r.value>).x.free();
       };
       const batches = quick ? 16 : 64;
       const ms = deviceMs(take, repeats, batches);

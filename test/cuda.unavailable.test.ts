@@ -5,8 +5,8 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ArraySource, cuda, CudaUnavailableError, DataLoader, random } from '../src/index.js';
+import { afterEach, describe, expect, expectTypeOf, it, vi } from 'vitest';
+import { ArraySource, type ColumnBatch, cuda, type DeviceArray, type DeviceBatch, type Padded, type Ragged, CudaUnavailableError, DataLoader, random } from '../src/index.js';
 
 const BUILT = existsSync(join(__dirname, '..', 'build', 'Release', 'cuda', 'resumable_pipeline_cuda.node'));
 // A machine with an NVIDIA driver has its device nodes; here there are none.
@@ -149,5 +149,16 @@ describe("device 'cuda' needs column batches (with the CPU stand-in for the CUDA
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('DeviceBatch', () => {
+  it('maps each column of a CPU batch type to its DeviceArray type', () => {
+    type B = ColumnBatch<{ x: Float32Array; t: Ragged<Uint8Array>; p: Padded<BigInt64Array> }>;
+    expectTypeOf<DeviceBatch<B>['x']>().toEqualTypeOf<DeviceArray<'float32'>>();
+    expectTypeOf<DeviceBatch<B>['t']>().toEqualTypeOf<{ readonly values: DeviceArray<'uint8'>; readonly offsets: DeviceArray<'int32'> }>();
+    expectTypeOf<DeviceBatch<B>['p']['lengths']>().toEqualTypeOf<DeviceArray<'int32'>>();
+    expectTypeOf<DeviceBatch<B>['p']['values']>().toEqualTypeOf<DeviceArray<'int64'>>();
+    expectTypeOf<DeviceBatch<B>['indices']>().toEqualTypeOf<Uint32Array>();
   });
 });

@@ -78,3 +78,31 @@ export class DeviceArray<D extends Dtype = Dtype> {
     return { buffer: array.#buffer, byteOffset: array.#offset };
   }
 }
+
+/** The DeviceArray a TypedArray column becomes on the device. */
+export type DeviceArrayOf<T> = T extends Int8Array ? DeviceArray<'int8'>
+  : T extends Uint8ClampedArray ? DeviceArray<'uint8clamped'>
+  : T extends Uint8Array ? DeviceArray<'uint8'>
+  : T extends Int16Array ? DeviceArray<'int16'>
+  : T extends Uint16Array ? DeviceArray<'uint16'>
+  : T extends Int32Array ? DeviceArray<'int32'>
+  : T extends Uint32Array ? DeviceArray<'uint32'>
+  : T extends Float32Array ? DeviceArray<'float32'>
+  : T extends Float64Array ? DeviceArray<'float64'>
+  : T extends BigInt64Array ? DeviceArray<'int64'>
+  : T extends BigUint64Array ? DeviceArray<'uint64'>
+  : DeviceArray;
+
+/**
+ * A batch of `new DataLoader(source, { device: 'cuda' })`, from its CPU batch
+ * type B: each column a DeviceArray (ragged/padded parts each one), `epoch`
+ * and `indices` unchanged. The loader's own type says B: cast, as in
+ * `const b = batch as unknown as DeviceBatch<typeof batch>`.
+ */
+export type DeviceBatch<B> = {
+  [K in keyof B]: K extends 'epoch' | 'indices'
+    ? B[K]
+    : B[K] extends ArrayBufferView
+      ? DeviceArrayOf<B[K]>
+      : { [P in keyof B[K]]: DeviceArrayOf<B[K][P]> };
+};

@@ -5,7 +5,7 @@
 // build (scripts/device-suite.sh carries them).
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { ArraySource, Column, ColumnSource, cuda, DataLoader, DeviceArray, gather, random, type TypedArray } from '../../src/index.js';
+import { ArraySource, Column, ColumnSource, cuda, DataLoader, DeviceArray, type DeviceBatch, gather, random, type TypedArray } from '../../src/index.js';
 import { cudaAddon } from '../../src/cuda/cuda-addon.js';
 import { DTYPES, type Dtype } from '../../src/typed-arrays.js';
 
@@ -240,7 +240,7 @@ describe("new DataLoader(source, { device: 'cuda' })", () => {
       const a = cpu.next();
       const b = dev.next();
       if (a.done || b.done) break;
-      assertSameBytes((b.value.x as unknown as DeviceArray).toHost(), a.value.x, `resumed batch ${i}`);
+      assertSameBytes((b.value as unknown as DeviceBatch<typeof b.value>).x.toHost(), a.value.x, `resumed batch ${i}`);
     }
   });
 });
