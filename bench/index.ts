@@ -6,6 +6,7 @@ import { loadavg } from 'node:os';
 import { checkpointSection } from './checkpoint.js';
 import { compositeSaveSection } from './composite-save.js';
 import { codecSection } from './codec.js';
+import { cudaSection } from './cuda.js';
 import { gatherOrdinarySection, gatherSection } from './gather.js';
 import { type BenchContext, machine, printTable, type Row, type Section } from './harness.js';
 import { overheadSection } from './overhead.js';
@@ -26,6 +27,8 @@ const only = option('--only')?.split(',');
 
 // Full runs only: sections too slow or memory-hungry for --quick.
 const fullOnly = new Set(['gather-ordinary']);
+// Only when asked for (--only cuda): the device figures (bench/cuda.ts; scripts/device-suite.sh runs them on a GPU).
+const askedOnly = new Set(['cuda']);
 
 // The default path first: what a new user gets without knowing any trick.
 const sections: Section[] = [
@@ -41,6 +44,7 @@ const sections: Section[] = [
   overheadSection,
   sourcesSection,
   transformsSection,
+  cudaSection,
 ];
 
 async function main(): Promise<void> {
@@ -48,7 +52,7 @@ async function main(): Promise<void> {
   if (unknown.length > 0) {
     throw new Error(`--only: no section ${unknown.join(', ')}; sections are ${sections.map((s) => s.id).join(', ')}`);
   }
-  const chosen = sections.filter((s) => (only ? only.includes(s.id) : !(quick && fullOnly.has(s.id))));
+  const chosen = sections.filter((s) => (only ? only.includes(s.id) : !askedOnly.has(s.id) && !(quick && fullOnly.has(s.id))));
   const ctx: BenchContext = { quick, repeats: quick ? 5 : 11 };
   const info = machine();
   console.log(`# resumable-pipeline benchmarks${quick ? ' (quick)' : ''}`);

@@ -17,7 +17,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const addon = join(root, 'build', 'Release', 'resumable_pipeline.node');
 // Everything the addon is built from. package.json holds the Node-API version
 // (binary.napi_versions), which CMakeLists.txt reads.
-const INPUTS = ['native/include', 'native/src', 'binding', 'CMakeLists.txt', 'native/CMakeLists.txt', 'package.json'];
+const INPUTS = ['native/include', 'native/src', 'binding', 'cmake', 'CMakeLists.txt', 'native/CMakeLists.txt', 'package.json'];
 
 const source = INPUTS.map((p) => newest(join(root, p))).reduce((a, b) => (b.mtimeMs > a.mtimeMs ? b : a));
 const before = existsSync(addon) ? statSync(addon).mtimeMs : undefined;

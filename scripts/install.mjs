@@ -77,9 +77,32 @@ function tryLoad() {
   }
 }
 
+/** Where a build from source puts the CUDA addon (CMakeLists.txt, cmake/cuda.cmake). */
+const cudaAddon = join(root, 'build', 'Release', 'cuda', 'resumable_pipeline_cuda.node');
+
+/** RP_CUDA=1 (or ON, true): the CUDA addon is wanted, so a build from source runs where it is missing. */
+function cudaRequested() {
+  return ['1', 'on', 'true', 'yes'].includes((process.env.RP_CUDA ?? '').toLowerCase());
+}
+
+/** One line on the CUDA addon after a build: built, or how to get it. */
+function reportCuda() {
+  if (existsSync(cudaAddon)) {
+    console.log(`${name}: built the CUDA addon ${cudaAddon} (cuda.available() says whether a GPU can use it)`);
+  } else {
+    console.log(
+      `${name}: the CUDA addon was not built (no nvcc found; the CPU package is complete without it). To build it, ` +
+        'put nvcc (CUDA >= 11.8) on PATH, or install the pip wheels nvidia-cuda-nvcc, nvidia-cuda-runtime, ' +
+        'nvidia-cuda-cccl, nvidia-cuda-crt and nvidia-nvvm and set CUDACXX to their nvcc, then run ' +
+        `"RP_CUDA=1 npm rebuild ${name}".`,
+    );
+  }
+}
+
 function install() {
   const setting = process.env.npm_config_build_from_source ?? '';
-  const forced = setting === 'true' || setting === '1' || setting.split(',').includes(name);
+  const forced =
+    setting === 'true' || setting === '1' || setting.split(',').includes(name) || (cudaRequested() && !existsSync(cudaAddon));
   const before = forced ? undefined : tryLoad();
   if (before?.path) {
     console.log(`${name}: using the native addon ${before.path}`);
@@ -87,7 +110,7 @@ function install() {
   }
   console.log(
     forced
-      ? `${name}: building the native addon from source (npm_config_build_from_source=${setting})`
+      ? `${name}: building the native addon from source (${cudaRequested() ? `RP_CUDA=${process.env.RP_CUDA}` : `npm_config_build_from_source=${setting}`})`
       : `${name}: no native addon loads (${before?.error}); ${whyNoPrebuild()}, so building it from source`,
   );
   try {
@@ -97,7 +120,8 @@ function install() {
   } catch {
     console.error(
       `${name}: the build from source failed (cmake-js output above says which step). It needs CMake >= 3.16 ` +
-        `and a C++17 compiler on PATH. ${buildToolsHint()}`,
+        `and a C++17 compiler on PATH. ${buildToolsHint()}` +
+        (cudaRequested() ? ' RP_CUDA=1 also requires nvcc (unset RP_CUDA for the CPU package alone).' : ''),
     );
     process.exit(1);
   }
@@ -107,6 +131,7 @@ function install() {
     process.exit(1);
   }
   console.log(`${name}: built and loaded ${after.path}`);
+  reportCuda();
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) install();

@@ -37,7 +37,8 @@ for (const option of options) {
 const arch = cmakeJsArgs.includes('--arch') ? cmakeJsArgs[cmakeJsArgs.indexOf('--arch') + 1] : process.arch;
 const target = TARGETS.find((t) => t.platform === process.platform && t.arch === arch);
 if (target !== undefined) {
-  cmakeJsArgs.push('--CDRP_PORTABLE=ON');
+  // The CUDA addon is not a prebuild: its static CUDA runtime needs glibc 2.34 (README, "CUDA").
+  cmakeJsArgs.push('--CDRP_PORTABLE=ON', '--CDRP_CUDA=OFF');
   if (!isNative(target)) cmakeJsArgs.push(`--CDCMAKE_TOOLCHAIN_FILE=${join(root, target.toolchain)}`);
 } else if (arch !== process.arch) {
   console.error(`prebuild-node-gyp: no toolchain to build ${process.platform}-${arch} on this ${process.arch} host`);

@@ -32,7 +32,7 @@ export const TARGETS = [
 ];
 
 /** What a prebuild is built from: a newer file makes it stale. */
-const INPUTS = ['CMakeLists.txt', 'native/CMakeLists.txt', 'native/include', 'native/src', 'binding', 'portable', 'package.json'];
+const INPUTS = ['CMakeLists.txt', 'cmake', 'native/CMakeLists.txt', 'native/include', 'native/src', 'binding', 'portable', 'package.json'];
 
 /** The prebuild's path, relative to the package root (prebuildify's naming, with --tag-libc). */
 export function prebuildPath(target) {

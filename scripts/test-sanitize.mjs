@@ -171,6 +171,7 @@ async function addonAsan() {
     '--parallel', JOBS,
     `--CDCMAKE_CXX_FLAGS_RELWITHDEBINFO=${flags}`,
     `--CDCMAKE_SHARED_LINKER_FLAGS_RELWITHDEBINFO=${ASAN}`,
+    '--CDRP_CUDA=OFF', // the CUDA addon is not loaded by these tests
   ];
   for (const command of ['configure', 'build']) {
     const r = await run(process.execPath, [cmakeJs, command, ...options]);

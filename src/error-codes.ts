@@ -25,6 +25,8 @@ export const ErrorCodes = {
   BUFFER_PINNED: 'RP_BUFFER_PINNED',
   /** The native addon could not be found or loaded. */
   ADDON_UNAVAILABLE: 'RP_ADDON_UNAVAILABLE',
+  /** A CUDA call failed on the device (out of device memory, a kernel fault): Error from the CUDA addon. */
+  CUDA_FAILED: 'RP_CUDA_FAILED',
   /** This host cannot read or write step files (big-endian). */
   PLATFORM_UNSUPPORTED: 'RP_PLATFORM_UNSUPPORTED',
 } as const;

@@ -182,6 +182,18 @@ export class MapModuleError extends ResumablePipelineError {
   }
 }
 
+/** Why CUDA cannot run: the CUDA addon is not built (or does not load), no driver, or no device. */
+export type CudaUnavailableReason = 'not built' | 'no driver' | 'no device';
+
+/** A GPU call (`device: 'cuda'`, `cuda.devices()`, `cuda.pinnedBuffer()`) where CUDA cannot run; `reason` says why. */
+export class CudaUnavailableError extends ResumablePipelineError {
+  readonly reason: CudaUnavailableReason;
+  constructor(reason: CudaUnavailableReason, detail: string, options?: { cause?: unknown }) {
+    super('RP_CUDA_UNAVAILABLE', `CUDA is unavailable (${reason}): ${detail}`, options);
+    this.reason = reason;
+  }
+}
+
 /**
  * Tags a TypeError, RangeError or Error about misuse (a bad argument, a closed
  * object) with a stable `code`, as the binding does for its own errors. The

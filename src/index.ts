@@ -1,4 +1,8 @@
 export * as random from './random/index.js';
+export * as cuda from './cuda/cuda.js';
+export { DeviceArray, type DeviceArrayOf, type DeviceBatch } from './cuda/device-array.js';
+export type { CudaDevice } from './cuda/cuda.js';
+export type { CudaStatus } from './cuda/cuda-addon.js';
 export type { Key } from './random/index.js';
 export { gather, type TypedArray } from './loader/gather.js';
 export { hugePageBuffer } from './loader/huge-page-buffer.js';

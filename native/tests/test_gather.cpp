@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "check.h"
+#include "test_data.h"
 #include "rp/gather.h"
 #include "rp/huge_pages.h"
 #include "rp/thread_pool.h"
@@ -14,23 +15,11 @@
 namespace {
 
 std::vector<uint8_t> make_src(size_t rows, size_t row_bytes) {
-  std::vector<uint8_t> src(rows * row_bytes);
-  uint32_t s = 12345;
-  for (auto& b : src) {
-    s = s * 1103515245u + 12345u;
-    b = static_cast<uint8_t>(s >> 24);
-  }
-  return src;
+  return rp_test::pseudo_random_bytes(rows * row_bytes, 12345);
 }
 
 std::vector<uint32_t> make_indices(size_t count, size_t rows, uint32_t seed) {
-  std::vector<uint32_t> idx(count);
-  uint64_t s = seed;
-  for (auto& i : idx) {
-    s = s * 6364136223846793005ull + 1442695040888963407ull;
-    i = static_cast<uint32_t>((s >> 33) % rows);
-  }
-  return idx;
+  return rp_test::pseudo_random_indices(count, rows, seed);
 }
 
 // Gathers and compares against a byte-by-byte reference; also checks the

@@ -21,6 +21,7 @@ import { type DataLoaderFingerprint, type DataLoaderState, LOADER_STATE_VERSION,
 import { bufferOf, pinBuffer } from './pinned-buffers.js';
 import { argumentRangeError, argumentTypeError, ErrorCodes } from '../error-codes.js';
 import { createRunner, type MapRunner } from '../transforms/map-runner.js';
+import { DeviceBatches } from '../cuda/device-batches.js';
 
 /**
  * Small batches (the queue's slabBlocks) are copied into shared slabs of this
@@ -106,6 +107,8 @@ export class DataLoader<S extends AnySource = ColumnSource | RandomAccessSource,
   private asyncTail: Promise<unknown> = Promise.resolve();
   private rejectWait: ((err: Error) => void) | undefined;
   private closed = false;
+  /** device 'cuda': puts each batch's columns on the GPU (src/cuda/device-batches.ts). */
+  private readonly device: DeviceBatches | undefined;
 
   constructor(source: S, options: DataLoaderOptions<BatchOf<S>, T>) {
     super();
@@ -135,6 +138,17 @@ export class DataLoader<S extends AnySource = ColumnSource | RandomAccessSource,
     }
     this.numRecords = n;
     this.options = resolveOptions(options, n);
+    if (this.options.device === 'cuda') {
+      if (columns === undefined || this.decode !== undefined) {
+        throw argumentTypeError(
+          "options.device 'cuda' needs a ColumnSource whose batches are its columns (this source's batches are JavaScript values" +
+            (this.decode !== undefined ? ', made by its decodeBatch)' : ')'),
+        );
+      }
+      this.device = new DeviceBatches(columns, this.options.cacheOnDevice);
+      // Gathered on the device: the CPU threads then make only the indices.
+      if (this.device.cached) this.columns = [];
+    }
     const { batchSize, shuffle, seed, dropRemainder } = this.options;
     this.fingerprint = Object.freeze({ n, seed, shuffle, dropRemainder });
     this.queue = new (native().PrefetchQueue)({
@@ -147,7 +161,7 @@ export class DataLoader<S extends AnySource = ColumnSource | RandomAccessSource,
       seed: BigInt(seed),
       shuffle,
       prefetch: this.options.prefetch,
-      columns: (columns ?? []).map((c) => c.spec),
+      columns: this.device?.cached ? [] : (columns ?? []).map((c) => c.spec),
       epoch: 0,
       position: 0,
     });
@@ -495,6 +509,7 @@ export class DataLoader<S extends AnySource = ColumnSource | RandomAccessSource,
       for (let j = 0; j < t.rows; j++) records[j] = source.get(indices[j]!);
       batch = records as unknown as Record<string, unknown>;
     }
+    if (this.device !== undefined) batch = this.device.assemble(batch, indices);
     batch.epoch = t.epoch;
     batch.indices = indices;
     if (this.decode !== undefined) batch = this.decode(batch as never) as Record<string, unknown>;

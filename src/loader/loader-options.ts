@@ -4,6 +4,7 @@ import { boolean, describe, integer, plainObject } from '../validate.js';
 import type { MapContext } from './batch.js';
 import { type MapSpec, type ModuleUrl, resolveMap, type WorkerResourceLimits } from '../transforms/map-spec.js';
 import { argumentRangeError, argumentTypeError } from '../error-codes.js';
+import { cudaAddon } from '../cuda/cuda-addon.js';
 
 export interface DataLoaderOptions<B = unknown, T = B> {
   /** Records per batch (per shard). Required. */
@@ -43,6 +44,17 @@ export interface DataLoaderOptions<B = unknown, T = B> {
   workers?: number;
   /** Each map worker's memory limits (Node's Worker resourceLimits); a worker past them is replaced. */
   resourceLimits?: WorkerResourceLimits;
+  /**
+   * 'cuda': each batch's columns are DeviceArrays in GPU memory (README, "CUDA"); order, state and
+   * resume are unchanged. CudaUnavailableError (RP_CUDA_UNAVAILABLE) where CUDA cannot run. Default 'cpu'.
+   */
+  device?: 'cpu' | 'cuda';
+  /**
+   * With device 'cuda': true keeps the source's columns in device memory and gathers each batch
+   * there; false copies each CPU-gathered batch to the device. Default: true when every column can
+   * be cached (fixed or plain ragged) and they fit in half the device's memory.
+   */
+  cacheOnDevice?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -58,9 +70,12 @@ export interface ResolvedOptions {
   readonly map: MapSpec | undefined;
   /** Batches whose map may run at once (transforms/map-spec.ts owns the defaults). */
   readonly concurrency: number;
+  readonly device: 'cpu' | 'cuda';
+  /** Undefined: the device path chooses (src/cuda/device-batches.ts). */
+  readonly cacheOnDevice: boolean | undefined;
 }
 
-const KNOWN = ['batchSize', 'shuffle', 'seed', 'numEpochs', 'dropRemainder', 'shardIndex', 'shardCount', 'prefetch', 'map', 'concurrency', 'workers', 'resourceLimits'];
+const KNOWN = ['batchSize', 'shuffle', 'seed', 'numEpochs', 'dropRemainder', 'shardIndex', 'shardCount', 'prefetch', 'map', 'concurrency', 'workers', 'resourceLimits', 'device', 'cacheOnDevice'];
 
 function epochCount(value: unknown): number {
   if (typeof value !== 'number') throw argumentTypeError(`options.numEpochs must be a number, got ${describe(value)}`);
@@ -101,6 +116,16 @@ export function resolveOptions(options: unknown, n: number): ResolvedOptions {
   const shardIndex = o.shardIndex === undefined ? 0 : integer(o.shardIndex, 'options.shardIndex', 0, shardCount - 1);
   const prefetch = o.prefetch === undefined ? 2 : integer(o.prefetch, 'options.prefetch', 0, limits.maxPrefetch);
   const { map, concurrency } = resolveMap(o.map, o.concurrency, o.workers, o.resourceLimits);
+  const device = o.device ?? 'cpu';
+  if (device !== 'cpu' && device !== 'cuda') throw argumentTypeError(`options.device must be 'cpu' or 'cuda', got ${describe(o.device)}`);
+  const cacheOnDevice = o.cacheOnDevice === undefined ? undefined : boolean(o.cacheOnDevice, 'options.cacheOnDevice', false);
+  if (cacheOnDevice !== undefined && device !== 'cuda') {
+    throw argumentRangeError("options.cacheOnDevice needs options.device 'cuda'");
+  }
+  if (device === 'cuda' && map?.kind === 'module') {
+    throw argumentRangeError("options.device 'cuda' takes a function map, not a module map (device batches cannot cross to worker threads)");
+  }
+  if (device === 'cuda') cudaAddon(); // RP_CUDA_UNAVAILABLE, with the reason, where CUDA cannot run
   if (dropRemainder && shardCount * batchSize > n) {
     throw argumentRangeError(
       `options.batchSize × options.shardCount = ${shardCount * batchSize} exceeds the source's ${n} records: ` +
@@ -118,5 +143,7 @@ export function resolveOptions(options: unknown, n: number): ResolvedOptions {
     prefetch,
     map,
     concurrency,
+    device,
+    cacheOnDevice,
   };
 }

@@ -1,3 +1,3 @@
 export { Key, key } from './key.js';
 export { bits, foldIn, keyData, split, threefry2x32, wrapKeyData } from './functions.js';
-export { permutation, permutationIndex, permutationIndices } from './permutation.js';
+export { permutation, permutationIndex, permutationIndices, type PermutationOptions } from './permutation.js';

@@ -6,11 +6,7 @@
 #pragma once
 #include <cstdint>
 
-#if defined(__CUDACC__)
-#define RP_HOST_DEVICE __host__ __device__
-#else
-#define RP_HOST_DEVICE
-#endif
+#include "rp/host_device.h"
 
 namespace rp {
 namespace cipher {

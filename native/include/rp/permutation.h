@@ -25,6 +25,9 @@ class Permutation {
   Permutation(Key key, uint64_t n);
 
   uint64_t size() const { return n_; }
+  // The cipher's parameters, for a device backend that runs the same rounds.
+  int bits() const { return bits_; }
+  const uint32_t* round_keys() const { return round_keys_; }
 
   // The image of position i (i < n; throws std::out_of_range otherwise).
   uint32_t operator()(uint64_t i) const;
