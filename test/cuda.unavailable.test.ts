@@ -86,6 +86,12 @@ describe('CUDA unavailable', () => {
       expect.objectContaining({ code: 'RP_INVALID_ARGUMENT', message: expect.stringContaining('options.out is not an option') }),
     );
     expect(() => cuda.pinnedBuffer(0)).toThrow(expect.objectContaining({ code: 'RP_INVALID_ARGUMENT' }));
+    // Device batches cannot cross to worker threads: a module map is refused with device 'cuda'.
+    const moduleMap = join(__dirname, 'fixtures', 'maps', 'columns.mjs');
+    expect(existsSync(moduleMap)).toBe(true);
+    expect(() => new DataLoader(source(), { batchSize: 4, device: 'cuda', map: moduleMap, workers: 0 })).toThrow(
+      expect.objectContaining({ code: 'RP_INVALID_ARGUMENT', message: expect.stringContaining('not a module map') }),
+    );
   });
 
   it("the CPU API is unchanged: device 'cpu' is the default", () => {
