@@ -5,42 +5,55 @@
 #include <vector>
 
 #include "args.h"
+#include "external_count.h"
 
 namespace rpb {
 
 struct BatchMemory::Handout {
-  std::shared_ptr<rp::BlockArena> arena;
+  std::shared_ptr<Pool> pool;
   uint8_t* block = nullptr;
   napi_ref ref = nullptr;  // weak; cleared when the buffer is collected
+  size_t hidden = 0;       // bytes taken out of V8's count for this buffer
   bool returned = false;
 
-  void Return() {
+  // swept: V8 has already dropped the buffer from its count (its memory was
+  // freed), so the hidden bytes go back to the count at once; otherwise they
+  // are owed (external_count.h).
+  void Return(napi_env env, bool swept) {
     if (returned) return;
     returned = true;
-    arena->release(block);
+    if (hidden > 0) {
+      pool->hidden_out -= hidden;
+      if (swept) {
+        RepayExternal(env, hidden);
+      } else {
+        OweExternal(Napi::Env(env), hidden);
+      }
+    }
+    pool->arena.release(block);
   }
 };
 
 namespace {
 
-// The external buffer's finalizer: runs later (on the event loop, or when the
-// environment ends), possibly long after the weak reference already returned
-// the block; then it does nothing.
-void Finalize(napi_env /*env*/, void* /*data*/, void* hint) {
+// The external buffer's finalizer: runs after V8 freed the buffer (on the
+// event loop, or when the environment ends), possibly long after the weak
+// reference already returned the block; then it does nothing.
+void Finalize(napi_env env, void* /*data*/, void* hint) {
   auto* handout = static_cast<std::shared_ptr<BatchMemory::Handout>*>(hint);
-  (*handout)->Return();
+  (*handout)->Return(env, true);
   delete handout;
 }
 
 }  // namespace
 
-BatchMemory::BatchMemory(size_t block_bytes, size_t max_free)
-    : arena_(std::make_shared<rp::BlockArena>(block_bytes, max_free)) {}
+BatchMemory::BatchMemory(size_t block_bytes, size_t max_free, size_t hidden_bytes)
+    : pool_(std::make_shared<Pool>(block_bytes, max_free, hidden_bytes)) {}
 
 BatchMemory::~BatchMemory() = default;
 
 uint8_t* BatchMemory::Acquire(Napi::Env env) {
-  if (arena_->free_blocks() == 0 && !out_.empty()) {
+  if (pool_->arena.free_blocks() == 0 && !out_.empty()) {
     if (skip_scans_ > 0) {
       --skip_scans_;
     } else {
@@ -50,13 +63,13 @@ uint8_t* BatchMemory::Acquire(Napi::Env env) {
       Reclaim(env);
       // Nothing collected: the caller keeps its batches. Scan less often, so
       // holding many batches does not make every take() walk them all.
-      if (arena_->free_blocks() == 0) skip_scans_ = std::max<size_t>(1, out_.size() / 4);
+      if (pool_->arena.free_blocks() == 0) skip_scans_ = std::max<size_t>(1, out_.size() / 4);
     }
   }
-  return arena_->acquire();
+  return pool_->arena.acquire();
 }
 
-void BatchMemory::Release(uint8_t* block) { arena_->release(block); }
+void BatchMemory::Release(uint8_t* block) { pool_->arena.release(block); }
 
 void BatchMemory::Reclaim(Napi::Env env) {
   std::vector<uint8_t*> gone;
@@ -67,7 +80,7 @@ void BatchMemory::Reclaim(Napi::Env env) {
     }
   }
   for (uint8_t* block : gone) {
-    out_[block]->Return();
+    out_[block]->Return(env, false);
     Forget(env, block);
   }
 }
@@ -80,18 +93,26 @@ void BatchMemory::Forget(Napi::Env env, uint8_t* block) {
 
 Napi::ArrayBuffer BatchMemory::HandOut(Napi::Env env, uint8_t* block, size_t bytes) {
   auto handout = std::make_shared<Handout>();
-  handout->arena = arena_;
+  handout->pool = pool_;
   handout->block = block;
   auto* hint = new std::shared_ptr<Handout>(handout);
+  const size_t length = std::min(bytes, pool_->arena.block_bytes());
   napi_value buffer = nullptr;
-  napi_status status = napi_create_external_arraybuffer(env, block, std::min(bytes, arena_->block_bytes()), Finalize,
-                                                        hint, &buffer);
+  napi_status status = napi_create_external_arraybuffer(env, block, length, Finalize, hint, &buffer);
   if (status != napi_ok) {
     Finalize(env, block, hint);
     NAPI_THROW_IF_FAILED(env, status, Napi::ArrayBuffer());
   }
   status = napi_create_reference(env, buffer, 0, &handout->ref);
   NAPI_THROW_IF_FAILED(env, status, Napi::ArrayBuffer());  // the finalizer returns the block
+  // V8 has just counted `length` more bytes: take them out again while the
+  // pool's budget allows.
+  Pool& pool = *pool_;
+  if (pool.hidden_out + length <= pool.hidden_limit) {
+    handout->hidden = length;
+    pool.hidden_out += length;
+    HideExternal(env, length);
+  }
   out_[block] = std::move(handout);
   return Napi::ArrayBuffer(env, buffer);
 }
@@ -126,7 +147,7 @@ void BatchMemory::Recycle(Napi::Env env, Napi::Value buffer) {
     }
     return;
   }
-  it->second->Return();
+  it->second->Return(env, false);
   Forget(env, it->first);
 }
 

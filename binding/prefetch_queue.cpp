@@ -162,9 +162,12 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
     // (the sizes come from hints, which are not trusted): ragged batches
     // always come as buffers of their own.
     slab_blocks_ = block <= kSlabMaxBlock && !ragged_;
-    memory_ = std::make_unique<BatchMemory>(block);
-    std::vector<uint8_t*> blocks;
     const size_t slots = rp::Prefetcher::slots_for_depth(config.depth);
+    // The pool: blocks past the hidden budget's worth (plus the slots) go
+    // back to the OS when returned, rather than wait for reuse.
+    const size_t hidden = std::max(kLoaderHiddenBytes, 3 * block);
+    memory_ = std::make_unique<BatchMemory>(block, hidden / block + slots + 1, hidden);
+    std::vector<uint8_t*> blocks;
     for (size_t s = 0; s < slots; ++s) blocks.push_back(memory_->Acquire(env));
     // Slab mode: one more, as a taken block is copied out, then lent again.
     if (slab_blocks_) spare_ = memory_->Acquire(env);

@@ -8,7 +8,12 @@ import { describe, expect, it } from 'vitest';
 const root = join(__dirname, '..');
 
 function child(script: string): Record<string, number | boolean> {
-  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', '-e', script], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', '-e', script], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env },
+  });
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   return JSON.parse(r.stdout) as Record<string, number | boolean>;
@@ -72,5 +77,40 @@ describe('DataLoader batch memory (default path)', () => {
       loader.close();`);
     expect(r.ok).toBe(true);
     expect(r.blocks).toBeGreaterThanOrEqual(300);
+  });
+
+  // V8 starts a full Mark-Compact once its external-memory count grows 64 MiB
+  // past the last one's; each batch buffer used to add its bytes to that
+  // count, so a loop of fresh batches paid one every few dozen batches (about
+  // a second each in a program with a 1 GB heap). The performance 'gc' entries
+  // mark such collections with NODE_PERFORMANCE_GC_FLAGS_ALL_EXTERNAL_MEMORY.
+  it('a loop of fresh batches never starts a full collection through external memory pressure', () => {
+    const r = child(`
+      const { DataLoader, ArraySource } = require(${JSON.stringify(join(root, 'src/index.ts'))});
+      const { PerformanceObserver, constants } = require('node:perf_hooks');
+      const live = []; // a program's own heap, ~64 MiB of small objects
+      for (let i = 0; i < (64 << 20) / 64; i++) live.push({ a: i, b: i * 2, c: 'x' });
+      const rowBytes = 1024, data = new Float32Array((64 << 20) / 4).fill(1);
+      const source = new ArraySource({ x: { data, shape: [data.byteLength / rowBytes, rowBytes / 4] } });
+      const loader = new DataLoader(source, { batchSize: 8192, seed: 4, numEpochs: Infinity });
+      for (let k = 0; k < 30; k++) loader.next(); // the pool fills
+      gc();
+      const entries = [];
+      const observer = new PerformanceObserver((list) => entries.push(...list.getEntries()));
+      observer.observe({ entryTypes: ['gc'] });
+      const start = performance.now();
+      for (let k = 0; k < 400; k++) loader.next(); // 3.2 GB of 8 MiB batches
+      const end = performance.now();
+      loader.close();
+      setTimeout(() => {
+        observer.disconnect();
+        const inLoop = entries.filter((e) => e.startTime >= start && e.startTime <= end);
+        const major = inLoop.filter((e) => e.detail.kind === constants.NODE_PERFORMANCE_GC_MAJOR);
+        const pressure = major.filter((e) => (e.detail.flags & constants.NODE_PERFORMANCE_GC_FLAGS_ALL_EXTERNAL_MEMORY) !== 0);
+        process.stdout.write(JSON.stringify({ gcs: inLoop.length, major: major.length, pressure: pressure.length, live: live.length > 0 }));
+      }, 50);`);
+    console.log(`400 fresh 8 MiB batches: ${r.gcs} collections, ${r.major} full, ${r.pressure} from external memory pressure`);
+    expect(r.gcs).toBeGreaterThan(0); // the observer saw the loop's scavenges
+    expect(r.pressure).toBe(0);
   });
 });
