@@ -16,19 +16,12 @@ struct BatchMemory::Handout {
   size_t hidden = 0;       // bytes taken out of V8's count for this buffer
   bool returned = false;
 
-  // swept: V8 has already dropped the buffer from its count (its memory was
-  // freed), so the hidden bytes go back to the count at once; otherwise they
-  // are owed (external_count.h).
-  void Return(napi_env env, bool swept) {
+  void Return(napi_env env) {
     if (returned) return;
     returned = true;
     if (hidden > 0) {
       pool->hidden_out -= hidden;
-      if (swept) {
-        RepayExternal(env, hidden);
-      } else {
-        OweExternal(Napi::Env(env), hidden);
-      }
+      OweExternal(env, hidden);
     }
     pool->arena.release(block);
   }
@@ -41,7 +34,7 @@ namespace {
 // reference already returned the block; then it does nothing.
 void Finalize(napi_env env, void* /*data*/, void* hint) {
   auto* handout = static_cast<std::shared_ptr<BatchMemory::Handout>*>(hint);
-  (*handout)->Return(env, true);
+  (*handout)->Return(env);
   delete handout;
 }
 
@@ -80,7 +73,7 @@ void BatchMemory::Reclaim(Napi::Env env) {
     }
   }
   for (uint8_t* block : gone) {
-    out_[block]->Return(env, false);
+    out_[block]->Return(env);
     Forget(env, block);
   }
 }
@@ -108,10 +101,9 @@ Napi::ArrayBuffer BatchMemory::HandOut(Napi::Env env, uint8_t* block, size_t byt
   // V8 has just counted `length` more bytes: take them out again while the
   // pool's budget allows.
   Pool& pool = *pool_;
-  if (pool.hidden_out + length <= pool.hidden_limit) {
+  if (pool.hidden_out + length <= pool.hidden_limit && HideExternal(env, length)) {
     handout->hidden = length;
     pool.hidden_out += length;
-    HideExternal(env, length);
   }
   out_[block] = std::move(handout);
   return Napi::ArrayBuffer(env, buffer);
@@ -147,7 +139,7 @@ void BatchMemory::Recycle(Napi::Env env, Napi::Value buffer) {
     }
     return;
   }
-  it->second->Return(env, false);
+  it->second->Return(env);
   Forget(env, it->first);
 }
 

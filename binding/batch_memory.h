@@ -39,9 +39,9 @@ namespace rpb {
 
 // A DataLoader's budget of hidden bytes (see above), or three blocks if more:
 // what a loop that drops its batches has out between two scavenges (V8
-// scavenges once young ArrayBuffers hold about 32 MiB) and the prefetcher's
-// slots, with room for a batch the loop still holds.
-constexpr size_t kLoaderHiddenBytes = size_t{96} << 20;
+// scavenges once young ArrayBuffers hold about 32 MiB), with room for batches
+// that survived into the old generation until a full collection frees them.
+constexpr size_t kLoaderHiddenBytes = size_t{256} << 20;
 
 class BatchMemory {
  public:

@@ -1,55 +1,71 @@
 #include "external_count.h"
 
 #include <algorithm>
-#include <cstdint>
 #include <mutex>
 #include <unordered_map>
 
 namespace rpb {
 namespace {
 
-// Bytes owed, by environment (workers have their own isolate and count).
-std::mutex& OwedMutex() {
+struct Ledger {
+  size_t owed = 0;
+  int64_t low = INT64_MAX;  // the lowest count seen
+};
+
+std::mutex& LedgerMutex() {
   static auto* mu = new std::mutex;  // never destroyed: finalizers may run at exit
   return *mu;
 }
-std::unordered_map<napi_env, size_t>& Owed() {
-  static auto* owed = new std::unordered_map<napi_env, size_t>;
-  return *owed;
+std::unordered_map<napi_env, Ledger>& Ledgers() {
+  static auto* ledgers = new std::unordered_map<napi_env, Ledger>;
+  return *ledgers;
 }
 
 void Forget(void* env) {
-  std::lock_guard<std::mutex> lock(OwedMutex());
-  Owed().erase(static_cast<napi_env>(env));
+  std::lock_guard<std::mutex> lock(LedgerMutex());
+  Ledgers().erase(static_cast<napi_env>(env));
 }
 
-void Adjust(napi_env env, int64_t change) {
-  int64_t unused;
-  napi_adjust_external_memory(env, change, &unused);
+// Every ledger's environment gets a cleanup hook when its ledger is made.
+Ledger& LedgerOf(napi_env env) {
+  auto [it, added] = Ledgers().try_emplace(env);
+  if (added) napi_add_env_cleanup_hook(env, Forget, env);
+  return it->second;
+}
+
+int64_t Adjust(napi_env env, int64_t change) {
+  int64_t amount = 0;
+  napi_adjust_external_memory(env, change, &amount);
+  return amount;
 }
 
 }  // namespace
 
-void HideExternal(Napi::Env env, size_t bytes) {
-  size_t repaid = 0;
-  {
-    std::lock_guard<std::mutex> lock(OwedMutex());
-    auto it = Owed().find(env);
-    if (it != Owed().end()) {
-      repaid = std::min(it->second, bytes);
-      it->second -= repaid;
-    }
+bool HideExternal(Napi::Env env, size_t bytes) {
+  std::lock_guard<std::mutex> lock(LedgerMutex());
+  Ledger& l = LedgerOf(env);
+  if (l.owed >= kMaxOwedBytes) {
+    // The buffer counts; that repays its bytes. The count is where it is.
+    l.owed -= std::min(l.owed, bytes);
+    l.low = Adjust(env, 0);
+    return false;
   }
-  if (repaid < bytes) Adjust(env, -static_cast<int64_t>(bytes - repaid));
+  const int64_t amount = Adjust(env, -static_cast<int64_t>(bytes));
+  l.low = std::min(l.low, amount);
+  const int64_t room = l.low + kExternalBand - amount;
+  if (room > 0 && l.owed > 0) {
+    const size_t repay = std::min(l.owed, static_cast<size_t>(room));
+    l.owed -= repay;
+    Adjust(env, static_cast<int64_t>(repay));
+  }
+  return true;
 }
 
-void OweExternal(Napi::Env env, size_t bytes) {
-  std::lock_guard<std::mutex> lock(OwedMutex());
-  auto [it, added] = Owed().try_emplace(env, 0);
-  if (added) napi_add_env_cleanup_hook(env, Forget, static_cast<napi_env>(env));
-  it->second += bytes;
+void OweExternal(napi_env env, size_t bytes) {
+  std::lock_guard<std::mutex> lock(LedgerMutex());
+  // No ledger: the environment is going (its cleanup hook ran); nothing to repay.
+  auto it = Ledgers().find(env);
+  if (it != Ledgers().end()) it->second.owed += bytes;
 }
-
-void RepayExternal(napi_env env, size_t bytes) { Adjust(env, static_cast<int64_t>(bytes)); }
 
 }  // namespace rpb

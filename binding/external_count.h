@@ -1,29 +1,43 @@
-// V8's count of external memory, which starts a full Mark-Compact ("external
-// memory pressure") when it grows 64 MiB past its value at the last full
-// collection. Pooled memory handed to JavaScript is taken out of the count
-// here, so a loop of fresh batches never starts one (see batch_memory.h).
+// V8's count of external memory. V8 starts a full Mark-Compact ("external
+// memory pressure") when a positive adjustment leaves the count 64 MiB above
+// its lowest value since the last full collection. Every new ArrayBuffer adds
+// its bytes, and a collected or detached one takes them away, so a loop of
+// fresh batches (each a new buffer, reclaimed by scavenges) used to start one
+// every few dozen batches: about a second each with a 1 GB heap.
 //
-// The count may only be lowered on the way out of a hand-out, and what a
-// gone buffer owes is given back by lowering the next hand-out's adjustment
-// less: V8 forgets a collected buffer's bytes only when it sweeps, which may
-// come after we learn it is gone, so raising the count then could push it
-// past the limit for a moment and start a collection. What is owed is kept
-// per environment, so a closed loader's debt is repaid by the next one.
+// Pooled batch memory is taken out of the count instead: a hand-out takes its
+// buffer's bytes out again (HideExternal), and a buffer gone (collected or
+// detached) owes them back (OweExternal), as V8 takes them away once more when
+// it sweeps or detaches it. What is owed is given back only while the count,
+// read back from each adjustment, stays within kExternalBand of the lowest
+// value seen: so whenever V8 sweeps, the count dips, and the repayment refills
+// the dip without ever rising above where it was. Owed bytes past
+// kMaxOwedBytes (the count kept above the band by memory of others) are given
+// back by no longer hiding hand-outs, as if each buffer counted normally, and
+// the lowest value is re-anchored there.
+//
+// Per environment (workers have their own isolate and count).
 #pragma once
 #include <napi.h>
 
 #include <cstddef>
+#include <cstdint>
 
 namespace rpb {
 
-// V8 has just counted `bytes` for a buffer we hand out: takes them out again,
-// less what is owed.
-void HideExternal(Napi::Env env, size_t bytes);
-// A buffer whose bytes were hidden is gone (collected or detached) but V8 may
-// not have swept it yet: owed, repaid by later hand-outs.
-void OweExternal(Napi::Env env, size_t bytes);
-// A buffer whose bytes were hidden has been freed by V8 (its finalizer runs):
-// given back to the count at once.
-void RepayExternal(napi_env env, size_t bytes);
+// How far above the lowest count seen a repayment may raise it: 3/4 of V8's
+// 64 MiB (what one scavenge reclaims must fit), leaving room for the next
+// hand-out, which V8 counts before it is hidden.
+constexpr int64_t kExternalBand = int64_t{48} << 20;
+// Owed bytes beyond which hand-outs are no longer hidden.
+constexpr size_t kMaxOwedBytes = size_t{512} << 20;
+
+// V8 has just counted `bytes` for a buffer we hand out: takes them out again
+// (unless too much is owed; then returns false and the buffer counts as any
+// buffer does), and repays what the band allows.
+bool HideExternal(Napi::Env env, size_t bytes);
+// A buffer whose bytes were hidden is gone, or going: V8 takes its bytes out
+// of the count when it sweeps it (or at once, when detached).
+void OweExternal(napi_env env, size_t bytes);
 
 }  // namespace rpb
