@@ -73,9 +73,32 @@ describe('DataLoader.recycle', () => {
     try {
       const batch = loader.next().value as Batch;
       expect(() => loader.recycle(batch)).not.toThrow();
+      expect(batch.x.length).toBe(32); // left as it is
       expect(loader.next().done).toBe(false);
     } finally {
       loader.close();
+    }
+  });
+
+  // Whatever the batch size: slab batches (4 KiB or less) and own-buffer batches alike.
+  it.each([
+    ['a small-batch (slab) loader', 4],
+    ['a large-batch loader', ROW],
+  ])('%s refuses a batch it did not return with RP_INVALID_ARGUMENT', (_, rowBytes) => {
+    const rows = new ArraySource({ x: { data: new Uint8Array(100 * rowBytes), shape: [100, rowBytes] } });
+    const loader = new DataLoader(rows, { batchSize: 8, seed: 1 });
+    const other = new DataLoader(rows, { batchSize: 8, seed: 1 });
+    try {
+      const mine = loader.next().value as Batch;
+      const theirs = other.next().value as Batch;
+      const foreign = [theirs, { indices: new Uint32Array(8) }, { indices: mine.indices.slice() }];
+      for (const batch of foreign) {
+        expect(() => loader.recycle(batch)).toThrow(expect.objectContaining({ name: 'TypeError', code: 'RP_INVALID_ARGUMENT' }));
+      }
+      expect(() => loader.recycle(mine)).not.toThrow();
+    } finally {
+      loader.close();
+      other.close();
     }
   });
 });
