@@ -9,6 +9,7 @@ import { codecSection } from './codec.js';
 import { gatherOrdinarySection, gatherSection } from './gather.js';
 import { type BenchContext, machine, printTable, type Row, type Section } from './harness.js';
 import { overheadSection } from './overhead.js';
+import { liveHeapSection } from './live-heap.js';
 import { loaderLabSection, loaderSection } from './loader.js';
 import { permutationSection } from './permutation.js';
 import { memorySection } from './rss.js';
@@ -29,6 +30,7 @@ const fullOnly = new Set(['gather-ordinary']);
 // The default path first: what a new user gets without knowing any trick.
 const sections: Section[] = [
   loaderSection,
+  liveHeapSection,
   loaderLabSection,
   permutationSection,
   checkpointSection,
