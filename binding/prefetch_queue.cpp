@@ -171,6 +171,18 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
     for (size_t s = 0; s < slots; ++s) blocks.push_back(memory_->Acquire(env));
     // Slab mode: one more, as a taken block is copied out, then lent again.
     if (slab_blocks_) spare_ = memory_->Acquire(env);
+    if (!slab_blocks_) {
+      // The blocks the pool lends next, until dropped batches come back (a
+      // scavenge every 32 MiB or so): mapped in by the thread while idle,
+      // so a new loader's first batches take no page faults.
+      const size_t warm = std::min<size_t>(16, ((size_t{32} << 20) + block - 1) / block + 1);
+      std::vector<uint8_t*> spares;
+      for (size_t w = 0; w < warm; ++w) spares.push_back(memory_->Acquire(env));
+      for (auto it = spares.rbegin(); it != spares.rend(); ++it) {
+        config.warm.emplace_back(*it, block);
+        memory_->Release(*it);
+      }
+    }
     columns_ = config.columns.size();
     for (const rp::SourceColumn& c : config.columns) {
       element_bytes_.push_back(c.kind == rp::ColumnKind::kFixed ? 0 : c.ragged.element_bytes);
