@@ -54,6 +54,9 @@ constexpr uint64_t kMaxSafe = (uint64_t{1} << 53) - 1;
 // Blocks up to this size are the queue's own and copied out into the
 // caller's slab (a copy this small costs less than an ArrayBuffer per batch).
 constexpr size_t kSlabMaxBlock = size_t{4} << 10;
+// Blocks from this size on are pre-faulted for a new loader (smaller ones
+// share huge pages, faulted in a few at a time).
+constexpr size_t kWarmMinBlock = size_t{1} << 20;
 
 // Field checks for the options object; messages name "options.<field>".
 uint64_t IntegerField(Napi::Object obj, const std::string& name, uint64_t min, uint64_t max) {
@@ -171,7 +174,7 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
     for (size_t s = 0; s < slots; ++s) blocks.push_back(memory_->Acquire(env));
     // Slab mode: one more, as a taken block is copied out, then lent again.
     if (slab_blocks_) spare_ = memory_->Acquire(env);
-    if (!slab_blocks_) {
+    if (block >= kWarmMinBlock) {
       // The blocks the pool lends next, until dropped batches come back (a
       // scavenge every 32 MiB or so): mapped in by the thread while idle,
       // so a new loader's first batches take no page faults.
