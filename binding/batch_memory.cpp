@@ -1,6 +1,8 @@
 #include "batch_memory.h"
 
 #include <algorithm>
+#include <mutex>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -13,6 +15,7 @@ struct BatchMemory::Handout {
   std::shared_ptr<Pool> pool;
   uint8_t* block = nullptr;
   napi_ref ref = nullptr;  // weak; cleared when the buffer is collected
+  bool adopted = false;    // handed out by a closed loader whose pool this one took
   size_t hidden = 0;       // bytes taken out of V8's count for this buffer
   bool returned = false;
 
@@ -44,6 +47,66 @@ BatchMemory::BatchMemory(size_t block_bytes, size_t max_free, size_t hidden_byte
     : pool_(std::make_shared<Pool>(block_bytes, max_free, hidden_bytes)) {}
 
 BatchMemory::~BatchMemory() = default;
+
+namespace {
+
+// What the last closed loader left, by environment (workers have their own):
+// its pool, and its batches still out (weak references, so the next loader
+// reclaims them as its own once they are collected).
+struct Left {
+  std::shared_ptr<BatchMemory::Pool> pool;
+  std::unordered_map<uint8_t*, std::shared_ptr<BatchMemory::Handout>> out;
+};
+std::mutex& CacheMutex() {
+  static auto* mu = new std::mutex;
+  return *mu;
+}
+std::unordered_map<napi_env, Left>& Cache() {
+  static auto* cache = new std::unordered_map<napi_env, Left>;
+  return *cache;
+}
+void DeleteRefs(napi_env env, Left& left) {
+  for (const auto& entry : left.out) napi_delete_reference(env, entry.second->ref);
+  left.out.clear();
+}
+void DropCached(void* arg) {
+  auto env = static_cast<napi_env>(arg);
+  Left left;  // freed outside the lock
+  {
+    std::lock_guard<std::mutex> lock(CacheMutex());
+    auto it = Cache().find(env);
+    if (it == Cache().end()) return;
+    left = std::move(it->second);
+    Cache().erase(it);
+  }
+  DeleteRefs(env, left);
+}
+
+}  // namespace
+
+std::unique_ptr<BatchMemory> BatchMemory::ForLoader(Napi::Env env, size_t block_bytes, size_t max_free,
+                                                    size_t hidden_bytes) {
+  Left left;
+  {
+    std::lock_guard<std::mutex> lock(CacheMutex());
+    auto it = Cache().find(env);
+    const size_t rounded = (block_bytes + rp::BlockArena::kAlign - 1) / rp::BlockArena::kAlign * rp::BlockArena::kAlign;
+    if (it != Cache().end() && it->second.pool && it->second.pool->arena.block_bytes() == rounded) {
+      left = std::move(it->second);  // the hook stays: the slot is refilled on close
+      it->second = Left{};
+    }
+  }
+  if (left.pool) {
+    left.pool->arena.trim(max_free);  // back to this loader's cap
+    left.pool->hidden_limit = hidden_bytes;
+  } else {
+    left.pool = std::make_shared<Pool>(block_bytes, max_free, hidden_bytes);
+  }
+  auto memory = std::unique_ptr<BatchMemory>(new BatchMemory(std::move(left.pool), true));
+  for (auto& entry : left.out) entry.second->adopted = true;  // not this loader's to recycle
+  memory->out_ = std::move(left.out);
+  return memory;
+}
 
 uint8_t* BatchMemory::Acquire(Napi::Env env) {
   if (pool_->arena.free_blocks() == 0 && !out_.empty()) {
@@ -122,7 +185,8 @@ void BatchMemory::Recycle(Napi::Env env, Napi::Value buffer) {
   auto it = out_.find(static_cast<uint8_t*>(ab.Data()));
   napi_value current = nullptr;
   bool same = false;
-  if (it != out_.end() && napi_get_reference_value(env, it->second->ref, &current) == napi_ok &&
+  if (it != out_.end() && !it->second->adopted &&
+      napi_get_reference_value(env, it->second->ref, &current) == napi_ok &&
       current != nullptr) {
     napi_strict_equals(env, current, buffer, &same);
   }
@@ -143,8 +207,32 @@ void BatchMemory::Recycle(Napi::Env env, Napi::Value buffer) {
   Forget(env, it->first);
 }
 
-void BatchMemory::Close(Napi::Env env) noexcept {
-  for (const auto& entry : out_) napi_delete_reference(env, entry.second->ref);
+void BatchMemory::Close(Napi::Env env, bool keep) noexcept {
+  if (!cache_on_close_ || !keep) {
+    for (const auto& entry : out_) napi_delete_reference(env, entry.second->ref);
+    out_.clear();
+    return;
+  }
+  cache_on_close_ = false;
+  pool_->arena.trim(std::max<size_t>(1, kCachedFreeBytes / pool_->arena.block_bytes()));
+  Left replaced;  // freed outside the lock
+  bool cached = false;
+  try {
+    std::lock_guard<std::mutex> lock(CacheMutex());
+    auto [it, added] = Cache().try_emplace(env);
+    if (!added || napi_add_env_cleanup_hook(env, DropCached, static_cast<napi_env>(env)) == napi_ok) {
+      replaced = std::move(it->second);
+      it->second = Left{pool_, std::move(out_)};
+      cached = true;
+    } else {
+      Cache().erase(it);
+    }
+  } catch (...) {
+  }
+  DeleteRefs(env, replaced);
+  if (!cached) {
+    for (const auto& entry : out_) napi_delete_reference(env, entry.second->ref);
+  }
   out_.clear();
 }
 

@@ -42,12 +42,22 @@ namespace rpb {
 // scavenges once young ArrayBuffers hold about 32 MiB), with room for batches
 // that survived into the old generation until a full collection frees them.
 constexpr size_t kLoaderHiddenBytes = size_t{256} << 20;
+// Free memory a closed loader's pool keeps for the next loader (one pool per
+// environment, the most recently closed).
+constexpr size_t kCachedFreeBytes = size_t{64} << 20;
 
 class BatchMemory {
  public:
   // max_free: see rp::BlockArena. hidden_bytes: handed-out bytes kept out
   // of V8's external-memory count (see above).
   BatchMemory(size_t block_bytes, size_t max_free, size_t hidden_bytes);
+  // A DataLoader's memory: the pool a closed loader with blocks of this size
+  // left in this environment, if any (its blocks are mapped in already: a
+  // new loader's first batches then take no page faults, which cost as much
+  // as the copy itself, more on a VM), else a new one. Close() leaves it
+  // there in turn, trimmed to kCachedFreeBytes of free blocks.
+  static std::unique_ptr<BatchMemory> ForLoader(Napi::Env env, size_t block_bytes, size_t max_free,
+                                                size_t hidden_bytes);
   ~BatchMemory();
   BatchMemory(const BatchMemory&) = delete;
   BatchMemory& operator=(const BatchMemory&) = delete;
@@ -66,8 +76,10 @@ class BatchMemory {
   // one detached meanwhile.
   void Recycle(Napi::Env env, Napi::Value buffer);
   // Forgets the handed-out buffers (their blocks return when they are
-  // collected); call before the environment goes, with it alive.
-  void Close(Napi::Env env) noexcept;
+  // collected); call before the environment goes, with it alive. keep (a
+  // loader's memory, closed by close()): leaves the pool and the buffers
+  // still out to the next loader of this environment (ForLoader).
+  void Close(Napi::Env env, bool keep = false) noexcept;
 
   size_t block_bytes() const { return pool_->arena.block_bytes(); }
   size_t total_blocks() const { return pool_->arena.total_blocks(); }
@@ -86,10 +98,13 @@ class BatchMemory {
   };
 
  private:
+  explicit BatchMemory(std::shared_ptr<Pool> pool, bool cache_on_close)
+      : pool_(std::move(pool)), cache_on_close_(cache_on_close) {}
   void Reclaim(Napi::Env env);
   void Forget(Napi::Env env, uint8_t* block);
 
   std::shared_ptr<Pool> pool_;
+  bool cache_on_close_ = false;  // a loader's: Close() leaves the pool for the next one
   std::unordered_map<uint8_t*, std::shared_ptr<Handout>> out_;
   size_t skip_scans_ = 0;  // scans to skip after one that found nothing
 };

@@ -12,9 +12,14 @@
 // read back from each adjustment, stays within kExternalBand of the lowest
 // value seen: so whenever V8 sweeps, the count dips, and the repayment refills
 // the dip without ever rising above where it was. Owed bytes past
-// kMaxOwedBytes (the count kept above the band by memory of others) are given
-// back by no longer hiding hand-outs, as if each buffer counted normally, and
-// the lowest value is re-anchored there.
+// kMaxOwedBytes (dips deeper than the band, as when a full collection sweeps
+// many batches at once) are forgiven on Node 20, leaving the count (and
+// process.memoryUsage().external) that much below the truth; on Node 22 and
+// later they are given back by no longer hiding hand-outs.
+//
+// On Node 22 and later, whose V8 refuses a count below zero, a hand-out is
+// hidden only while the count covers every hidden and owed byte (a program
+// with little other external memory then sees some batches counted).
 //
 // Per environment (workers have their own isolate and count).
 #pragma once
@@ -29,7 +34,8 @@ namespace rpb {
 // 64 MiB (what one scavenge reclaims must fit), leaving room for the next
 // hand-out, which V8 counts before it is hidden.
 constexpr int64_t kExternalBand = int64_t{48} << 20;
-// Owed bytes beyond which hand-outs are no longer hidden.
+// Owed bytes beyond which what is owed is forgiven (Node 20) or hand-outs are
+// no longer hidden (Node 22 and later).
 constexpr size_t kMaxOwedBytes = size_t{512} << 20;
 
 // V8 has just counted `bytes` for a buffer we hand out: takes them out again

@@ -54,9 +54,6 @@ constexpr uint64_t kMaxSafe = (uint64_t{1} << 53) - 1;
 // Blocks up to this size are the queue's own and copied out into the
 // caller's slab (a copy this small costs less than an ArrayBuffer per batch).
 constexpr size_t kSlabMaxBlock = size_t{4} << 10;
-// Blocks from this size on are pre-faulted for a new loader (smaller ones
-// share huge pages, faulted in a few at a time).
-constexpr size_t kWarmMinBlock = size_t{1} << 20;
 
 // Field checks for the options object; messages name "options.<field>".
 uint64_t IntegerField(Napi::Object obj, const std::string& name, uint64_t min, uint64_t max) {
@@ -169,23 +166,11 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
     // The pool: blocks past the hidden budget's worth (plus the slots) go
     // back to the OS when returned, rather than wait for reuse.
     const size_t hidden = std::max(kLoaderHiddenBytes, 3 * block);
-    memory_ = std::make_unique<BatchMemory>(block, hidden / block + slots + 1, hidden);
+    memory_ = BatchMemory::ForLoader(env, block, hidden / block + slots + 1, hidden);
     std::vector<uint8_t*> blocks;
     for (size_t s = 0; s < slots; ++s) blocks.push_back(memory_->Acquire(env));
     // Slab mode: one more, as a taken block is copied out, then lent again.
     if (slab_blocks_) spare_ = memory_->Acquire(env);
-    if (block >= kWarmMinBlock) {
-      // The blocks the pool lends next, until dropped batches come back (a
-      // scavenge every 32 MiB or so): mapped in by the thread while idle,
-      // so a new loader's first batches take no page faults.
-      const size_t warm = std::min<size_t>(16, ((size_t{32} << 20) + block - 1) / block + 1);
-      std::vector<uint8_t*> spares;
-      for (size_t w = 0; w < warm; ++w) spares.push_back(memory_->Acquire(env));
-      for (auto it = spares.rbegin(); it != spares.rend(); ++it) {
-        config.warm.emplace_back(*it, block);
-        memory_->Release(*it);
-      }
-    }
     columns_ = config.columns.size();
     for (const rp::SourceColumn& c : config.columns) {
       element_bytes_.push_back(c.kind == rp::ColumnKind::kFixed ? 0 : c.ragged.element_bytes);
@@ -544,14 +529,16 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
-    Shutdown();
+    Shutdown(true);
     return info.Env().Undefined();
   }
 
   // Also runs from the destructor, possibly while the environment shuts down
   // (a worker being terminated), when Node-API calls can fail: nothing here
   // may throw.
-  void Shutdown() noexcept {
+  // keep: close() was called (the environment is alive and stays): the
+  // batch memory is left to the next loader.
+  void Shutdown(bool keep = false) noexcept {
     if (prefetcher_) {
       prefetcher_->stop();  // no producer calls after this
       prefetcher_.reset();
@@ -585,7 +572,7 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
     } catch (...) {
     }
     if (memory_) {
-      memory_->Close(Env());  // blocks still handed out keep the arena alive
+      memory_->Close(Env(), keep);  // blocks still handed out keep the arena alive
       memory_.reset();
     }
     spare_ = nullptr;

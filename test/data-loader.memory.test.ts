@@ -79,6 +79,34 @@ describe('DataLoader batch memory (default path)', () => {
     expect(r.blocks).toBeGreaterThanOrEqual(300);
   });
 
+  // A closed loader leaves its pool (and its batches still out) to the next
+  // loader with blocks of the same size, so that one starts on memory already
+  // mapped in; a batch the closed loader returned stays intact, and is not
+  // the new loader's to recycle.
+  it('a new loader takes over a closed loader\'s pool; batches still held stay intact', () => {
+    const r = child(`${prelude}
+      const a = new DataLoader(source, { batchSize: 1024, seed: 5, numEpochs: Infinity });
+      for (let k = 0; k < 60; k++) a.next();
+      const held = a.next().value;
+      const copy = Buffer.from(held.x);
+      a.close();
+      const b = new DataLoader(source, { batchSize: 1024, seed: 6, numEpochs: Infinity });
+      const start = arenaBlocks(b);
+      let ok = true;
+      for (let k = 0; k < 200; k++) {
+        const batch = b.next().value;
+        if (k % 20 === 0) { gc(); ok = ok && matches(batch); }
+      }
+      let code = '';
+      try { b.recycle(held); } catch (e) { code = e.code; }
+      const heldIntact = Buffer.compare(held.x, copy) === 0 && matches(held);
+      process.stdout.write(JSON.stringify({ ok, heldIntact, start, end: arenaBlocks(b), code }));
+      b.close();`);
+    expect(r).toMatchObject({ ok: true, heldIntact: true, code: 'RP_INVALID_ARGUMENT' });
+    expect(r.start).toBeGreaterThan(0); // the closed loader's blocks
+    expect(Number(r.end) - Number(r.start)).toBeLessThan(16); // reused, not made anew
+  });
+
   // V8 starts a full Mark-Compact once its external-memory count grows 64 MiB
   // past the last one's; each batch buffer used to add its bytes to that
   // count, so a loop of fresh batches paid one every few dozen batches (about

@@ -101,20 +101,4 @@ HugePageAdvice advise_huge_pages(void* p, size_t bytes, bool collapse) noexcept 
 #endif
 }
 
-bool prefault(void* p, size_t bytes) noexcept {
-#if defined(__linux__)
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23  // Linux 5.14; older headers lack it, older kernels refuse it
-#endif
-  const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-  const auto begin = reinterpret_cast<uintptr_t>(p) / page * page;
-  const auto end = reinterpret_cast<uintptr_t>(p) + bytes;
-  return bytes > 0 && madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE) == 0;
-#else
-  (void)p;
-  (void)bytes;
-  return false;
-#endif
-}
-
 }  // namespace rp

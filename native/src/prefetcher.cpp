@@ -232,14 +232,6 @@ void Prefetcher::signal_ready(std::unique_lock<std::mutex>& lk) {
 void Prefetcher::run() {
   std::unique_lock<std::mutex> lk(mu_);
   for (;;) {
-    if (!stop_ && !can_produce() && !warmed_) {
-      // Idle for the first time: the consumer has what it asked for.
-      warmed_ = true;
-      lk.unlock();
-      for (const auto& [block, bytes] : config_.warm) prefault(block, bytes);
-      lk.lock();
-      continue;
-    }
     if (!stop_ && !can_produce()) {
       producer_idle_ = true;
       work_cv_.wait(lk, [this] { return stop_ || can_produce(); });

@@ -78,21 +78,4 @@ TEST(advice_keeps_bytes_and_stays_inside_the_range) {
   rp::free_huge_pages(base, bytes);
 }
 
-TEST(prefault_keeps_bytes) {
-  const size_t bytes = rp::kHugePageBytes * 2;
-  auto* base = static_cast<uint8_t*>(rp::allocate_huge_pages(bytes));
-  for (size_t i = 0; i < bytes / 2; ++i) base[i] = static_cast<uint8_t>(i * 7 + 1);
-  const bool mapped = rp::prefault(base + 5, bytes - 5);  // unaligned start: its page is included
-#if defined(__linux__)
-  (void)mapped;  // refused by kernels before 5.14, which is fine
-#else
-  CHECK(!mapped);
-#endif
-  bool same = true;
-  for (size_t i = 0; i < bytes; ++i) same = same && base[i] == (i < bytes / 2 ? static_cast<uint8_t>(i * 7 + 1) : 0);
-  CHECK(same);
-  CHECK(!rp::prefault(base, 0));
-  rp::free_huge_pages(base, bytes);
-}
-
 RP_TEST_MAIN()

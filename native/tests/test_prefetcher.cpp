@@ -126,30 +126,6 @@ TEST(matches_direct_computation_at_every_depth) {
   }
 }
 
-// Warm blocks are mapped in by the producer while the consumer may already
-// have lent them back as replacements: batches stay exact.
-TEST(warm_blocks_are_prefaulted_without_disturbing_batches) {
-  const Source src(53);
-  rp::BatchSchedule sched(53, 4, 1, 0, false, 4);
-  rp::PrefetchConfig cfg;
-  cfg.seed = 7;
-  cfg.columns = src.columns();
-  cfg.depth = 2;
-  const rp::BatchLayout layout = src.layout();
-  const size_t bytes = rp::Prefetcher::block_bytes(sched, layout);
-  Blocks blocks;
-  std::vector<uint8_t*> warm = blocks.make(6, bytes);
-  for (uint8_t* w : warm) cfg.warm.emplace_back(w, bytes);
-  rp::Prefetcher pf(sched, cfg, blocks.make(2, bytes), rp::Cursor{0, 0});
-  rp::Cursor c{0, 0};
-  for (size_t i = 0;; ++i) {
-    rp::PreparedBatch b = pf.take(i < warm.size() ? warm[i] : blocks.fresh(bytes));
-    CHECK(matches(sched, layout, src, 7, true, c, b));
-    if (b.end) break;
-    c = b.plan.after;
-  }
-}
-
 TEST(inline_assembly_resets_and_keeps_errors) {
   const Source src(20);
   rp::BatchSchedule sched(20, 5, 1, 0, false, 2);

@@ -31,10 +31,4 @@ enum class HugePageAdvice {
 // khugepaged. Advice never changes the bytes, and a refusal changes nothing.
 HugePageAdvice advise_huge_pages(void* p, size_t bytes, bool collapse) noexcept;
 
-// Maps in [p, p + bytes) for writing without changing a byte
-// (MADV_POPULATE_WRITE, Linux >= 5.14), so later writes take no page faults.
-// Safe while another thread reads or writes the range. False where refused
-// (older kernels, other systems): the memory is then faulted in as written.
-bool prefault(void* p, size_t bytes) noexcept;
-
 }  // namespace rp

@@ -22,7 +22,6 @@
 #include <mutex>
 #include <optional>
 #include <thread>
-#include <utility>
 #include <vector>
 
 #include <memory>
@@ -129,11 +128,6 @@ struct PrefetchConfig {
   // calling thread. For small batches, where handing work to a thread and
   // waking the caller again costs more than the copy itself.
   bool inline_assembly = false;
-  // Blocks of the owner's to map in (rp::prefault) on the background thread
-  // the first time it has nothing to produce, so the first batches written
-  // into them take no page faults: the blocks a new loader's pool will lend
-  // next. The owner may lend and the thread write them meanwhile.
-  std::vector<std::pair<uint8_t*, size_t>> warm;
 };
 
 struct PreparedBatch {
@@ -256,7 +250,6 @@ class Prefetcher {
   bool producer_idle_ = false;        // the producer waits on work_cv_
   size_t wake_free_ = 1;              // free slots that make waking it worth it
   bool stop_ = false;
-  bool warmed_ = false;               // config_.warm has been mapped in (by the producer)
   std::function<void()> on_ready_;
 
   // Used by the producer only: the permutation of the epoch it is in.
