@@ -10,6 +10,7 @@ import { cudaSection } from './cuda.js';
 import { gatherOrdinarySection, gatherSection } from './gather.js';
 import { type BenchContext, machine, printTable, type Row, type Section } from './harness.js';
 import { overheadSection } from './overhead.js';
+import { liveHeapSection } from './live-heap.js';
 import { loaderLabSection, loaderSection } from './loader.js';
 import { permutationSection } from './permutation.js';
 import { memorySection } from './rss.js';
@@ -33,6 +34,7 @@ const askedOnly = new Set(['cuda']);
 // The default path first: what a new user gets without knowing any trick.
 const sections: Section[] = [
   loaderSection,
+  liveHeapSection,
   loaderLabSection,
   permutationSection,
   checkpointSection,

@@ -1,46 +1,115 @@
 #include "batch_memory.h"
 
 #include <algorithm>
+#include <mutex>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
 #include "args.h"
+#include "external_count.h"
 
 namespace rpb {
 
 struct BatchMemory::Handout {
-  std::shared_ptr<rp::BlockArena> arena;
+  std::shared_ptr<Pool> pool;
   uint8_t* block = nullptr;
   napi_ref ref = nullptr;  // weak; cleared when the buffer is collected
+  bool adopted = false;    // handed out by a closed loader whose pool this one took
+  size_t hidden = 0;       // bytes taken out of V8's count for this buffer
   bool returned = false;
 
-  void Return() {
+  void Return(napi_env env) {
     if (returned) return;
     returned = true;
-    arena->release(block);
+    if (hidden > 0) {
+      pool->hidden_out -= hidden;
+      OweExternal(env, hidden);
+    }
+    pool->arena.release(block);
   }
 };
 
 namespace {
 
-// The external buffer's finalizer: runs later (on the event loop, or when the
-// environment ends), possibly long after the weak reference already returned
-// the block; then it does nothing.
-void Finalize(napi_env /*env*/, void* /*data*/, void* hint) {
+// The external buffer's finalizer: runs after V8 freed the buffer (on the
+// event loop, or when the environment ends), possibly long after the weak
+// reference already returned the block; then it does nothing.
+void Finalize(napi_env env, void* /*data*/, void* hint) {
   auto* handout = static_cast<std::shared_ptr<BatchMemory::Handout>*>(hint);
-  (*handout)->Return();
+  (*handout)->Return(env);
   delete handout;
 }
 
 }  // namespace
 
-BatchMemory::BatchMemory(size_t block_bytes, size_t max_free)
-    : arena_(std::make_shared<rp::BlockArena>(block_bytes, max_free)) {}
+BatchMemory::BatchMemory(size_t block_bytes, size_t max_free, size_t hidden_bytes)
+    : pool_(std::make_shared<Pool>(block_bytes, max_free, hidden_bytes)) {}
 
 BatchMemory::~BatchMemory() = default;
 
+namespace {
+
+// What the last closed loader left, by environment (workers have their own):
+// its pool, and its batches still out (weak references, so the next loader
+// reclaims them as its own once they are collected).
+struct Left {
+  std::shared_ptr<BatchMemory::Pool> pool;
+  std::unordered_map<uint8_t*, std::shared_ptr<BatchMemory::Handout>> out;
+};
+std::mutex& CacheMutex() {
+  static auto* mu = new std::mutex;
+  return *mu;
+}
+std::unordered_map<napi_env, Left>& Cache() {
+  static auto* cache = new std::unordered_map<napi_env, Left>;
+  return *cache;
+}
+void DeleteRefs(napi_env env, Left& left) {
+  for (const auto& entry : left.out) napi_delete_reference(env, entry.second->ref);
+  left.out.clear();
+}
+void DropCached(void* arg) {
+  auto env = static_cast<napi_env>(arg);
+  Left left;  // freed outside the lock
+  {
+    std::lock_guard<std::mutex> lock(CacheMutex());
+    auto it = Cache().find(env);
+    if (it == Cache().end()) return;
+    left = std::move(it->second);
+    Cache().erase(it);
+  }
+  DeleteRefs(env, left);
+}
+
+}  // namespace
+
+std::unique_ptr<BatchMemory> BatchMemory::ForLoader(Napi::Env env, size_t block_bytes, size_t max_free,
+                                                    size_t hidden_bytes) {
+  Left left;
+  {
+    std::lock_guard<std::mutex> lock(CacheMutex());
+    auto it = Cache().find(env);
+    const size_t rounded = (block_bytes + rp::BlockArena::kAlign - 1) / rp::BlockArena::kAlign * rp::BlockArena::kAlign;
+    if (it != Cache().end() && it->second.pool && it->second.pool->arena.block_bytes() == rounded) {
+      left = std::move(it->second);  // the hook stays: the slot is refilled on close
+      it->second = Left{};
+    }
+  }
+  if (left.pool) {
+    left.pool->arena.trim(max_free);  // back to this loader's cap
+    left.pool->hidden_limit = hidden_bytes;
+  } else {
+    left.pool = std::make_shared<Pool>(block_bytes, max_free, hidden_bytes);
+  }
+  auto memory = std::unique_ptr<BatchMemory>(new BatchMemory(std::move(left.pool), true));
+  for (auto& entry : left.out) entry.second->adopted = true;  // not this loader's to recycle
+  memory->out_ = std::move(left.out);
+  return memory;
+}
+
 uint8_t* BatchMemory::Acquire(Napi::Env env) {
-  if (arena_->free_blocks() == 0 && !out_.empty()) {
+  if (pool_->arena.free_blocks() == 0 && !out_.empty()) {
     if (skip_scans_ > 0) {
       --skip_scans_;
     } else {
@@ -50,13 +119,13 @@ uint8_t* BatchMemory::Acquire(Napi::Env env) {
       Reclaim(env);
       // Nothing collected: the caller keeps its batches. Scan less often, so
       // holding many batches does not make every take() walk them all.
-      if (arena_->free_blocks() == 0) skip_scans_ = std::max<size_t>(1, out_.size() / 4);
+      if (pool_->arena.free_blocks() == 0) skip_scans_ = std::max<size_t>(1, out_.size() / 4);
     }
   }
-  return arena_->acquire();
+  return pool_->arena.acquire();
 }
 
-void BatchMemory::Release(uint8_t* block) { arena_->release(block); }
+void BatchMemory::Release(uint8_t* block) { pool_->arena.release(block); }
 
 void BatchMemory::Reclaim(Napi::Env env) {
   std::vector<uint8_t*> gone;
@@ -67,7 +136,7 @@ void BatchMemory::Reclaim(Napi::Env env) {
     }
   }
   for (uint8_t* block : gone) {
-    out_[block]->Return();
+    out_[block]->Return(env);
     Forget(env, block);
   }
 }
@@ -80,18 +149,25 @@ void BatchMemory::Forget(Napi::Env env, uint8_t* block) {
 
 Napi::ArrayBuffer BatchMemory::HandOut(Napi::Env env, uint8_t* block, size_t bytes) {
   auto handout = std::make_shared<Handout>();
-  handout->arena = arena_;
+  handout->pool = pool_;
   handout->block = block;
   auto* hint = new std::shared_ptr<Handout>(handout);
+  const size_t length = std::min(bytes, pool_->arena.block_bytes());
   napi_value buffer = nullptr;
-  napi_status status = napi_create_external_arraybuffer(env, block, std::min(bytes, arena_->block_bytes()), Finalize,
-                                                        hint, &buffer);
+  napi_status status = napi_create_external_arraybuffer(env, block, length, Finalize, hint, &buffer);
   if (status != napi_ok) {
     Finalize(env, block, hint);
     NAPI_THROW_IF_FAILED(env, status, Napi::ArrayBuffer());
   }
   status = napi_create_reference(env, buffer, 0, &handout->ref);
   NAPI_THROW_IF_FAILED(env, status, Napi::ArrayBuffer());  // the finalizer returns the block
+  // V8 has just counted `length` more bytes: take them out again while the
+  // pool's budget allows.
+  Pool& pool = *pool_;
+  if (pool.hidden_out + length <= pool.hidden_limit && HideExternal(env, length)) {
+    handout->hidden = length;
+    pool.hidden_out += length;
+  }
   out_[block] = std::move(handout);
   return Napi::ArrayBuffer(env, buffer);
 }
@@ -109,7 +185,8 @@ void BatchMemory::Recycle(Napi::Env env, Napi::Value buffer) {
   auto it = out_.find(static_cast<uint8_t*>(ab.Data()));
   napi_value current = nullptr;
   bool same = false;
-  if (it != out_.end() && napi_get_reference_value(env, it->second->ref, &current) == napi_ok &&
+  if (it != out_.end() && !it->second->adopted &&
+      napi_get_reference_value(env, it->second->ref, &current) == napi_ok &&
       current != nullptr) {
     napi_strict_equals(env, current, buffer, &same);
   }
@@ -126,12 +203,36 @@ void BatchMemory::Recycle(Napi::Env env, Napi::Value buffer) {
     }
     return;
   }
-  it->second->Return();
+  it->second->Return(env);
   Forget(env, it->first);
 }
 
-void BatchMemory::Close(Napi::Env env) noexcept {
-  for (const auto& entry : out_) napi_delete_reference(env, entry.second->ref);
+void BatchMemory::Close(Napi::Env env, bool keep) noexcept {
+  if (!cache_on_close_ || !keep) {
+    for (const auto& entry : out_) napi_delete_reference(env, entry.second->ref);
+    out_.clear();
+    return;
+  }
+  cache_on_close_ = false;
+  pool_->arena.trim(std::max<size_t>(1, kCachedFreeBytes / pool_->arena.block_bytes()));
+  Left replaced;  // freed outside the lock
+  bool cached = false;
+  try {
+    std::lock_guard<std::mutex> lock(CacheMutex());
+    auto [it, added] = Cache().try_emplace(env);
+    if (!added || napi_add_env_cleanup_hook(env, DropCached, static_cast<napi_env>(env)) == napi_ok) {
+      replaced = std::move(it->second);
+      it->second = Left{pool_, std::move(out_)};
+      cached = true;
+    } else {
+      Cache().erase(it);
+    }
+  } catch (...) {
+  }
+  DeleteRefs(env, replaced);
+  if (!cached) {
+    for (const auto& entry : out_) napi_delete_reference(env, entry.second->ref);
+  }
   out_.clear();
 }
 

@@ -14,6 +14,17 @@
 // A block is reused only once its buffer is gone, so a buffer must not be
 // detached by moving its memory elsewhere: the DataLoader pins every batch
 // buffer it hands out (postMessage copies it, transfer() throws).
+//
+// V8 counts every ArrayBuffer's bytes as external memory, and when that count
+// grows 64 MiB past its value at the last full collection it starts a full
+// Mark-Compact ("external memory pressure"), which costs about a second in a
+// process with a 1 GB heap. A block returns to this pool, not to the OS, so a
+// full collection frees nothing by collecting it, and a scavenge already
+// reclaims dropped batches. So handed-out bytes, up to hidden_bytes at a time,
+// are taken out of V8's count (napi_adjust_external_memory) and given back
+// once their buffer is gone. Past hidden_bytes (a caller holding many
+// batches) buffers count as any ArrayBuffer does, so V8 collects as it would
+// for memory of its own. How the count is adjusted: external_count.h.
 #pragma once
 #include <napi.h>
 
@@ -26,10 +37,27 @@
 
 namespace rpb {
 
+// A DataLoader's budget of hidden bytes (see above), or three blocks if more:
+// what a loop that drops its batches has out between two scavenges (V8
+// scavenges once young ArrayBuffers hold about 32 MiB), with room for batches
+// that survived into the old generation until a full collection frees them.
+constexpr size_t kLoaderHiddenBytes = size_t{256} << 20;
+// Free memory a closed loader's pool keeps for the next loader (one pool per
+// environment, the most recently closed).
+constexpr size_t kCachedFreeBytes = size_t{64} << 20;
+
 class BatchMemory {
  public:
-  // max_free: see rp::BlockArena.
-  explicit BatchMemory(size_t block_bytes, size_t max_free = SIZE_MAX);
+  // max_free: see rp::BlockArena. hidden_bytes: handed-out bytes kept out
+  // of V8's external-memory count (see above).
+  BatchMemory(size_t block_bytes, size_t max_free, size_t hidden_bytes);
+  // A DataLoader's memory: the pool a closed loader with blocks of this size
+  // left in this environment, if any (its blocks are mapped in already: a
+  // new loader's first batches then take no page faults, which cost as much
+  // as the copy itself, more on a VM), else a new one. Close() leaves it
+  // there in turn, trimmed to kCachedFreeBytes of free blocks.
+  static std::unique_ptr<BatchMemory> ForLoader(Napi::Env env, size_t block_bytes, size_t max_free,
+                                                size_t hidden_bytes);
   ~BatchMemory();
   BatchMemory(const BatchMemory&) = delete;
   BatchMemory& operator=(const BatchMemory&) = delete;
@@ -48,21 +76,35 @@ class BatchMemory {
   // one detached meanwhile.
   void Recycle(Napi::Env env, Napi::Value buffer);
   // Forgets the handed-out buffers (their blocks return when they are
-  // collected); call before the environment goes, with it alive.
-  void Close(Napi::Env env) noexcept;
+  // collected); call before the environment goes, with it alive. keep (a
+  // loader's memory, closed by close()): leaves the pool and the buffers
+  // still out to the next loader of this environment (ForLoader).
+  void Close(Napi::Env env, bool keep = false) noexcept;
 
-  size_t block_bytes() const { return arena_->block_bytes(); }
-  size_t total_blocks() const { return arena_->total_blocks(); }
+  size_t block_bytes() const { return pool_->arena.block_bytes(); }
+  size_t total_blocks() const { return pool_->arena.total_blocks(); }
+  // Handed-out bytes now kept out of V8's count (tests read it).
+  size_t hidden_out() const { return pool_->hidden_out; }
 
   struct Handout;  // one handed-out buffer (internal; public for its finalizer)
+  // The arena and the count of hidden bytes, shared with every handed-out
+  // buffer's finalizer: outlives this object while JavaScript holds batches.
+  struct Pool {
+    Pool(size_t block_bytes, size_t max_free, size_t hidden_limit)
+        : arena(block_bytes, max_free), hidden_limit(hidden_limit) {}
+    rp::BlockArena arena;
+    size_t hidden_limit;
+    size_t hidden_out = 0;  // bytes of buffers alive and taken out of V8's count
+  };
 
  private:
+  explicit BatchMemory(std::shared_ptr<Pool> pool, bool cache_on_close)
+      : pool_(std::move(pool)), cache_on_close_(cache_on_close) {}
   void Reclaim(Napi::Env env);
   void Forget(Napi::Env env, uint8_t* block);
 
-  // Shared with every handed-out buffer's finalizer: outlives this object
-  // while JavaScript holds batches.
-  std::shared_ptr<rp::BlockArena> arena_;
+  std::shared_ptr<Pool> pool_;
+  bool cache_on_close_ = false;  // a loader's: Close() leaves the pool for the next one
   std::unordered_map<uint8_t*, std::shared_ptr<Handout>> out_;
   size_t skip_scans_ = 0;  // scans to skip after one that found nothing
 };

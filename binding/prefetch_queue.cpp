@@ -163,9 +163,12 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
     // (the sizes come from hints, which are not trusted): ragged batches
     // always come as buffers of their own.
     slab_blocks_ = block <= kSlabMaxBlock && !ragged_;
-    memory_ = std::make_unique<BatchMemory>(block);
-    std::vector<uint8_t*> blocks;
     const size_t slots = rp::Prefetcher::slots_for_depth(config.depth);
+    // The pool: blocks past the hidden budget's worth (plus the slots) go
+    // back to the OS when returned, rather than wait for reuse.
+    const size_t hidden = std::max(kLoaderHiddenBytes, 3 * block);
+    memory_ = BatchMemory::ForLoader(env, block, hidden / block + slots + 1, hidden);
+    std::vector<uint8_t*> blocks;
     for (size_t s = 0; s < slots; ++s) blocks.push_back(memory_->Acquire(env));
     // Slab mode: one more, as a taken block is copied out, then lent again.
     if (slab_blocks_) spare_ = memory_->Acquire(env);
@@ -536,14 +539,16 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
-    Shutdown();
+    Shutdown(true);
     return info.Env().Undefined();
   }
 
   // Also runs from the destructor, possibly while the environment shuts down
   // (a worker being terminated), when Node-API calls can fail: nothing here
   // may throw.
-  void Shutdown() noexcept {
+  // keep: close() was called (the environment is alive and stays): the
+  // batch memory is left to the next loader.
+  void Shutdown(bool keep = false) noexcept {
     if (prefetcher_) {
       prefetcher_->stop();  // no producer calls after this
       prefetcher_.reset();
@@ -577,7 +582,7 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
     } catch (...) {
     }
     if (memory_) {
-      memory_->Close(Env());  // blocks still handed out keep the arena alive
+      memory_->Close(Env(), keep);  // blocks still handed out keep the arena alive
       memory_.reset();
     }
     spare_ = nullptr;

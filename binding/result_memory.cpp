@@ -36,7 +36,7 @@ struct Pool {
       sizes.front().second->Close(env);
       sizes.erase(sizes.begin());
     }
-    sizes.emplace_back(rounded, std::make_unique<BatchMemory>(rounded, kPoolFreeBytes / rounded));
+    sizes.emplace_back(rounded, std::make_unique<BatchMemory>(rounded, kPoolFreeBytes / rounded, kPoolFreeBytes));
     return *sizes.back().second;
   }
 };

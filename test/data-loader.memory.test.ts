@@ -8,7 +8,12 @@ import { describe, expect, it } from 'vitest';
 const root = join(__dirname, '..');
 
 function child(script: string): Record<string, number | boolean> {
-  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', '-e', script], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', '-e', script], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env },
+  });
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   return JSON.parse(r.stdout) as Record<string, number | boolean>;
@@ -72,5 +77,75 @@ describe('DataLoader batch memory (default path)', () => {
       loader.close();`);
     expect(r.ok).toBe(true);
     expect(r.blocks).toBeGreaterThanOrEqual(300);
+  });
+
+  // A closed loader leaves its pool (and its batches still out) to the next
+  // loader with blocks of the same size, so that one starts on memory already
+  // mapped in; a batch the closed loader returned stays intact, and is not
+  // the new loader's to recycle.
+  it('a new loader takes over a closed loader\'s pool; batches still held stay intact', () => {
+    const r = child(`${prelude}
+      const a = new DataLoader(source, { batchSize: 1024, seed: 5, numEpochs: Infinity });
+      for (let k = 0; k < 60; k++) a.next();
+      const held = a.next().value;
+      const copy = Buffer.from(held.x);
+      a.close();
+      const b = new DataLoader(source, { batchSize: 1024, seed: 6, numEpochs: Infinity });
+      const start = arenaBlocks(b);
+      let ok = true;
+      for (let k = 0; k < 200; k++) {
+        const batch = b.next().value;
+        if (k % 20 === 0) { gc(); ok = ok && matches(batch); }
+      }
+      let code = '';
+      try { b.recycle(held); } catch (e) { code = e.code; }
+      const heldIntact = Buffer.compare(held.x, copy) === 0 && matches(held);
+      process.stdout.write(JSON.stringify({ ok, heldIntact, start, end: arenaBlocks(b), code }));
+      b.close();`);
+    expect(r).toMatchObject({ ok: true, heldIntact: true, code: 'RP_INVALID_ARGUMENT' });
+    expect(r.start).toBeGreaterThan(0); // the closed loader's blocks
+    expect(Number(r.end) - Number(r.start)).toBeLessThan(16); // reused, not made anew
+  });
+
+  // V8 starts a full Mark-Compact once its external-memory count grows 64 MiB
+  // past the last one's; each batch buffer used to add its bytes to that
+  // count, so a loop of fresh batches paid one every few dozen batches (about
+  // a second each in a program with a 1 GB heap). The performance 'gc' entries
+  // mark such collections with NODE_PERFORMANCE_GC_FLAGS_ALL_EXTERNAL_MEMORY.
+  it('a loop of fresh batches never starts a full collection through external memory pressure', () => {
+    const r = child(`
+      const { DataLoader, ArraySource } = require(${JSON.stringify(join(root, 'src/index.ts'))});
+      const { PerformanceObserver, constants } = require('node:perf_hooks');
+      const live = []; // a program's own heap, ~64 MiB of small objects
+      for (let i = 0; i < (64 << 20) / 64; i++) live.push({ a: i, b: i * 2, c: 'x' });
+      const rowBytes = 1024, data = new Float32Array((64 << 20) / 4).fill(1);
+      const source = new ArraySource({ x: { data, shape: [data.byteLength / rowBytes, rowBytes / 4] } });
+      const loader = new DataLoader(source, { batchSize: 8192, seed: 4, numEpochs: Infinity });
+      for (let k = 0; k < 30; k++) loader.next(); // the pool fills
+      gc();
+      const entries = [];
+      const observer = new PerformanceObserver((list) => entries.push(...list.getEntries()));
+      observer.observe({ entryTypes: ['gc'] });
+      const start = performance.now();
+      // 3.2 GB of 8 MiB batches; the loop holds its last three (a batch in
+      // use, one being sent on, one kept for logging), so some of them
+      // outlive two scavenges and wait in the old generation.
+      const held = [];
+      for (let k = 0; k < 400; k++) {
+        held.push(loader.next().value);
+        if (held.length > 3) held.shift();
+      }
+      const end = performance.now();
+      loader.close();
+      setTimeout(() => {
+        observer.disconnect();
+        const inLoop = entries.filter((e) => e.startTime >= start && e.startTime <= end);
+        const major = inLoop.filter((e) => e.detail.kind === constants.NODE_PERFORMANCE_GC_MAJOR);
+        const pressure = major.filter((e) => (e.detail.flags & constants.NODE_PERFORMANCE_GC_FLAGS_ALL_EXTERNAL_MEMORY) !== 0);
+        process.stdout.write(JSON.stringify({ gcs: inLoop.length, major: major.length, pressure: pressure.length, live: live.length > 0 }));
+      }, 50);`);
+    console.log(`400 fresh 8 MiB batches, the last 3 held: ${r.gcs} collections, ${r.major} full, ${r.pressure} from external memory pressure`);
+    expect(r.gcs).toBeGreaterThan(0); // the observer saw the loop's scavenges
+    expect(r.pressure).toBe(0);
   });
 });

@@ -56,4 +56,20 @@ void BlockArena::release(uint8_t* block) {
   free_.push_back(block);
 }
 
+void BlockArena::trim(size_t keep) {
+  max_free_ = keep;
+  if (blocks_per_chunk_ != 1) return;
+  while (free_.size() > keep) {
+    uint8_t* block = free_.back();
+    free_.pop_back();
+    for (size_t i = 0; i < chunks_.size(); ++i) {
+      if (chunks_[i].base != block) continue;
+      free_huge_pages(chunks_[i].base, chunks_[i].bytes);
+      chunks_[i] = chunks_.back();
+      chunks_.pop_back();
+      break;
+    }
+  }
+}
+
 }  // namespace rp

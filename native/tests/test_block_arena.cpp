@@ -73,6 +73,25 @@ TEST(blocks_past_max_free_go_back_to_the_os) {
   CHECK_EQ(arena.total_blocks(), size_t{3});
 }
 
+TEST(trim_gives_free_blocks_back_and_caps_what_is_kept) {
+  const size_t bytes = 4 << 20;  // a chunk per block
+  rp::BlockArena arena(bytes);
+  uint8_t* a = arena.acquire();
+  uint8_t* b = arena.acquire();
+  uint8_t* c = arena.acquire();
+  a[0] = b[0] = c[0] = 1;
+  arena.release(a);
+  arena.release(b);
+  arena.trim(1);
+  CHECK_EQ(arena.free_blocks(), size_t{1});
+  CHECK_EQ(msync(a, bytes, MS_ASYNC), 0);  // kept (released first)
+  CHECK_EQ(msync(b, bytes, MS_ASYNC), -1);
+  arena.release(c);  // past the new cap: back to the OS
+  CHECK_EQ(arena.free_blocks(), size_t{1});
+  CHECK_EQ(msync(c, bytes, MS_ASYNC), -1);
+  CHECK(arena.acquire() == a);
+}
+
 TEST(small_blocks_share_chunks_and_stay_free) {
   rp::BlockArena arena(4096, 1);  // max_free applies to chunk-sized blocks only
   uint8_t* a = arena.acquire();

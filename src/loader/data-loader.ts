@@ -87,6 +87,8 @@ export class DataLoader<S extends AnySource = ColumnSource | RandomAccessSource,
   private readonly slabBlocks: boolean;
   private slab: ArrayBuffer | undefined;
   private slabUsed = 0;
+  /** Every slab this loader made (while any of its batches lives): recycle() knows its own. */
+  private readonly slabs = new WeakSet<ArrayBuffer>();
   private epoch = 0;
   private position = 0;
   /**
@@ -256,9 +258,10 @@ export class DataLoader<S extends AnySource = ColumnSource | RandomAccessSource,
    * Hands a batch's memory back at once, instead of when the batch is
    * garbage collected. Optional: batch memory is reused either way. The
    * batch's buffer is detached, so its views read as empty from then on.
-   * Batches of 4 KiB or less share pooled slabs and are ignored. Throws a
-   * TypeError: RP_INVALID_ARGUMENT for a batch this loader did not return,
-   * RP_BUFFER_DETACHED for one already recycled (or detached).
+   * Batches of 4 KiB or less share pooled slabs and are left as they are.
+   * Throws a TypeError: RP_INVALID_ARGUMENT for a batch this loader did not
+   * return (whatever its size), RP_BUFFER_DETACHED for one already recycled
+   * (or detached).
    */
   recycle(batch: { readonly indices: Uint32Array }): void {
     const indices = (batch as { indices?: unknown } | null | undefined)?.indices;
@@ -266,7 +269,13 @@ export class DataLoader<S extends AnySource = ColumnSource | RandomAccessSource,
       throw argumentTypeError('batch must be a batch returned by this DataLoader (it has no indices)');
     }
     this.checkOpen();
-    if (this.slabBlocks) return; // small batches: nothing to gain
+    if (this.slabBlocks) {
+      // Small batches: nothing to gain, but a foreign batch is still an error.
+      if (!this.slabs.has(bufferOf(indices) as ArrayBuffer)) {
+        throw argumentTypeError('batch was not returned by this DataLoader');
+      }
+      return;
+    }
     this.queue.recycle(bufferOf(indices) as ArrayBuffer);
   }
 
@@ -469,6 +478,7 @@ export class DataLoader<S extends AnySource = ColumnSource | RandomAccessSource,
       this.slab = Buffer.alloc(SLAB_BYTES).buffer as ArrayBuffer;
       // Transferring it would detach every batch that shares it.
       markAsUntransferable(this.slab);
+      this.slabs.add(this.slab);
       this.slabUsed = 0;
     }
     const buffer = this.queue.take(info, this.slab, this.slabUsed);

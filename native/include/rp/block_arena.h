@@ -32,6 +32,9 @@ class BlockArena {
   uint8_t* acquire();
   // Gives back a block from acquire() (not twice).
   void release(uint8_t* block);
+  // Gives free blocks past `keep` back to the OS (blocks of a chunk of their
+  // own only), and keeps at most `keep` free from now on.
+  void trim(size_t keep);
 
   size_t block_bytes() const { return block_bytes_; }
   // Blocks released and not acquired again.
