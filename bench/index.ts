@@ -12,7 +12,7 @@ import { overheadSection } from './overhead.js';
 import { loaderLabSection, loaderSection } from './loader.js';
 import { permutationSection } from './permutation.js';
 import { memorySection } from './rss.js';
-import { sourcesSection } from './sources.js';
+import { arrowSection, sourcesSection } from './sources.js';
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => {
@@ -25,6 +25,8 @@ const only = option('--only')?.split(',');
 
 // Full runs only: sections too slow or memory-hungry for --quick.
 const fullOnly = new Set(['gather-ordinary']);
+// Run only when named in --only: parts of another section, on their own.
+const namedOnly = new Set(['arrow']);
 
 // The default path first: what a new user gets without knowing any trick.
 const sections: Section[] = [
@@ -39,6 +41,7 @@ const sections: Section[] = [
   gatherOrdinarySection,
   overheadSection,
   sourcesSection,
+  arrowSection,
 ];
 
 async function main(): Promise<void> {
@@ -46,7 +49,7 @@ async function main(): Promise<void> {
   if (unknown.length > 0) {
     throw new Error(`--only: no section ${unknown.join(', ')}; sections are ${sections.map((s) => s.id).join(', ')}`);
   }
-  const chosen = sections.filter((s) => (only ? only.includes(s.id) : !(quick && fullOnly.has(s.id))));
+  const chosen = sections.filter((s) => (only ? only.includes(s.id) : !namedOnly.has(s.id) && !(quick && fullOnly.has(s.id))));
   const ctx: BenchContext = { quick, repeats: quick ? 5 : 11 };
   const info = machine();
   console.log(`# resumable-pipeline benchmarks${quick ? ' (quick)' : ''}`);

@@ -176,14 +176,17 @@ Prefetcher::Prefetcher(BatchSchedule schedule, PrefetchConfig config,
   value_bytes_.resize(config_.columns.size());
   chunks_.resize(config_.columns.size());
   one_chunk_first_.resize(config_.columns.size());
+  chunk_index_.resize(config_.columns.size());
   for (size_t c = 0; c < config_.columns.size(); ++c) {
     const SourceColumn& col = config_.columns[c];
+    if (!col.chunk_first.empty()) chunk_index_[c] = ChunkIndex(col.chunk_first.data(), col.chunk_first.size() - 1);
     if (col.kind == ColumnKind::kFixed) continue;
     if (col.chunk_first.empty()) {
       one_chunk_first_[c] = {0, col.ragged.rows};
-      chunks_[c] = RaggedChunks{&col.ragged, one_chunk_first_[c].data(), 1};
+      chunks_[c] = RaggedChunks{&col.ragged, one_chunk_first_[c].data(), 1, nullptr};
     } else {
-      chunks_[c] = RaggedChunks{col.chunk_ragged.data(), col.chunk_first.data(), col.chunk_ragged.size()};
+      chunks_[c] = RaggedChunks{col.chunk_ragged.data(), col.chunk_first.data(), col.chunk_ragged.size(),
+                                &chunk_index_[c]};
     }
   }
   if (config_.inline_assembly && config_.depth != 0) {
@@ -355,8 +358,8 @@ void Prefetcher::assemble(const ShardBatch& batch, uint8_t* block, PreparedBatch
           gather_rows(col.data, static_cast<size_t>(col.rows), col.row_bytes, idx, rows, dst + p.data,
                       config_.pool);
         } else {
-          gather_rows_chunked(col.chunk_data.data(), col.chunk_first.data(), col.chunk_data.size(),
-                              col.row_bytes, idx, rows, dst + p.data, config_.pool);
+          gather_rows_chunked(col.chunk_data.data(), chunk_index_[c], col.row_bytes, idx, rows, dst + p.data,
+                              config_.pool);
         }
         break;
       case ColumnKind::kRagged:

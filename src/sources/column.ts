@@ -225,7 +225,7 @@ export class Column<B extends BatchColumn = BatchColumn> {
    * One column whose rows are the parts' rows, one part after another (an
    * Arrow file's record batches): parts made by Column.fixed or Column.ragged
    * of the same kind, dtype, rowShape, offset width and pad; their names are
-   * ignored. The core finds each row's part by binary search; nothing is
+   * ignored. The core finds each row's part in O(1) (rp::ChunkIndex); nothing is
    * copied or allocated per row.
    */
   static chunked<B extends BatchColumn>(name: string, parts: readonly Column<B>[]): Column<B> {

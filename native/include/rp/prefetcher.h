@@ -28,6 +28,7 @@
 #include <string>
 
 #include "rp/batch_schedule.h"
+#include "rp/chunk_index.h"
 #include "rp/permutation.h"
 #include "rp/ragged.h"
 #include "rp/random.h"
@@ -227,6 +228,8 @@ class Prefetcher {
   const BatchLayout layout_;
   const size_t capacity_;  // bytes of each block lent
 
+  // Per chunked column, where its rows' chunks are (unused for plain ones).
+  std::vector<ChunkIndex> chunk_index_;
   // Per ragged/padded column, its chunks (one for a plain column).
   std::vector<RaggedChunks> chunks_;
   std::vector<std::vector<uint64_t>> one_chunk_first_;
