@@ -13,6 +13,7 @@ export { NpySource, type NpyColumnInfo } from './sources/npy-source.js';
 export { ColumnSource, type ColumnInfo, type Columns, type Dtype, type RandomAccessSource } from './sources/source.js';
 export { Column, type BatchColumn, type PadOption, type Padded, type Ragged, type RaggedLayout, type RaggedSpec, type Region } from './sources/column.js';
 export { FileRegion, MappedFile } from './sources/mapped-file.js';
-export { ArrowSource, type ArrowColumnInfo, type ArrowSourceOptions } from './sources/arrow-source.js';
+export { ArrowSource, type ArrowColumnInfo, type ArrowShard, type ArrowSourceOptions } from './sources/arrow-source.js';
+export { MixedSource, type MixedRecord, type MixedSourceEntry, type MixedSourceOptions } from './sources/mixed-source.js';
 export { JsonlSource, type JsonlColumns, type JsonlRecords, type JsonlSourceOptions } from './sources/jsonl-source.js';
 export { indexLines, lineNumberAt, type LineIndex } from './sources/line-index.js';

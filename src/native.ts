@@ -47,7 +47,16 @@ export type NativeColumn =
       readonly kind: 'chunked';
       readonly name: string;
       readonly parts: readonly NativeColumn[];
+      /** A mixed source's column: record i reads the parts' row rp::Mix::row(i). */
+      readonly mix?: NativeMix;
     };
+
+/** A weighted mix of sources (rp::Mix): each source's record count and weight, and the repeat seed. */
+export interface NativeMix {
+  readonly rows: readonly number[];
+  readonly weights: readonly number[];
+  readonly seed: bigint;
+}
 
 export interface NativePrefetchQueueOptions {
   n: number;
@@ -133,6 +142,8 @@ export interface NativeBinding {
   foldIn(key: Uint32Array, data: number): Uint32Array;
   bits(key: Uint32Array, count: number): Uint32Array;
   permutationIndex(key: Uint32Array, n: number, i: number): number;
+  mixInfo(spec: NativeMix): { lengthFirst: number; lengthAll: number; windowBound: number };
+  mixLocate(spec: NativeMix, indices: Uint32Array, sources: Uint32Array, rows: Float64Array): void;
   permutationFill(key: Uint32Array, n: number, start: number, out: Uint32Array): void;
   permutation(key: Uint32Array, n: number, out?: Uint32Array): Uint32Array;
   gather<T extends ArrayBufferView>(source: T, rowLength: number, indices: Uint32Array, out?: T): T;

@@ -5,6 +5,7 @@
 // native/include/rp/batch_schedule.h for the exact rules). C++ threads
 // assemble batches ahead of the caller; the state counts only batches that
 // next() has returned.
+import { type SourceFingerprint, sourceFingerprintOf } from '../sources/source-fingerprint.js';
 import { markAsUntransferable } from 'node:worker_threads';
 import { withCode } from '../errors.js';
 import { CheckpointableIterator } from '../iterator/checkpointable-iterator.js';
@@ -59,6 +60,7 @@ export class DataLoader<S extends AnySource = ColumnSource | RandomAccessSource,
   readonly numRecords: number;
   private readonly options: ResolvedOptions;
   private readonly fingerprint: DataLoaderFingerprint;
+  private readonly sourceFingerprint: SourceFingerprint | undefined;
   private readonly columns: readonly BatchColumnPlan[] | undefined;
   private readonly records: RandomAccessSource | undefined;
   /** The source's decodeBatch, when it has its own. */
@@ -109,7 +111,8 @@ export class DataLoader<S extends AnySource = ColumnSource | RandomAccessSource,
     this.numRecords = n;
     this.options = resolveOptions(options, n);
     const { batchSize, shuffle, seed, dropRemainder } = this.options;
-    this.fingerprint = Object.freeze({ n, seed, shuffle, dropRemainder });
+    this.sourceFingerprint = sourceFingerprintOf(source);
+    this.fingerprint = Object.freeze({ n, seed, shuffle, dropRemainder, ...(this.sourceFingerprint && { source: this.sourceFingerprint.value }) });
     this.queue = new (native().PrefetchQueue)({
       n,
       batchSize,
@@ -181,7 +184,7 @@ export class DataLoader<S extends AnySource = ColumnSource | RandomAccessSource,
   setState(state: State): void {
     this.checkOpen();
     if (this.asyncPending > 0) throw withCode(new Error('setState() called while a nextAsync() is pending'), ErrorCodes.LOADER_BUSY);
-    const { epoch, position } = parseLoaderState(state, this.fingerprint);
+    const { epoch, position } = parseLoaderState(state, this.fingerprint, this.sourceFingerprint);
     this.queue.reset(epoch, position);
     this.taken = undefined;
     this.epoch = epoch;
