@@ -14,6 +14,7 @@ export { ColumnSource, type ColumnInfo, type Columns, type Dtype, type RandomAcc
 export { Column, type BatchColumn, type PadOption, type Padded, type Ragged, type RaggedLayout, type RaggedSpec, type Region } from './sources/column.js';
 export { FileRegion, MappedFile } from './sources/mapped-file.js';
 export { ArrowSource, type ArrowColumnInfo, type ArrowShard, type ArrowSourceOptions } from './sources/arrow-source.js';
+export { packSequences, SequencePacker, type PackedBatch, type PackOptions } from './pack/pack-sequences.js';
 export { MixedSource, type MixedRecord, type MixedSourceEntry, type MixedSourceOptions } from './sources/mixed-source.js';
 export { JsonlSource, type JsonlColumns, type JsonlRecords, type JsonlSourceOptions } from './sources/jsonl-source.js';
 export { indexLines, lineNumberAt, type LineIndex } from './sources/line-index.js';
