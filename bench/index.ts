@@ -11,6 +11,7 @@ import { type BenchContext, machine, printTable, type Row, type Section } from '
 import { overheadSection } from './overhead.js';
 import { loaderLabSection, loaderSection } from './loader.js';
 import { permutationSection } from './permutation.js';
+import { mixSection, packSection } from './mix-pack.js';
 import { memorySection } from './rss.js';
 import { arrowSection, sourcesSection } from './sources.js';
 
@@ -42,6 +43,8 @@ const sections: Section[] = [
   overheadSection,
   sourcesSection,
   arrowSection,
+  mixSection,
+  packSection,
 ];
 
 async function main(): Promise<void> {

@@ -17,6 +17,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   rpb::InitRaggedColumn(env, exports);
   rpb::InitResultMemory(env, exports);
   rpb::InitMix(env, exports);
+  rpb::InitPack(env, exports);
   return exports;
 }
 

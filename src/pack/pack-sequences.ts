@@ -15,6 +15,7 @@ import { IncompatibleStateError } from '../errors.js';
 import { argumentRangeError, argumentTypeError, stateRangeError, stateTypeError } from '../error-codes.js';
 import { CheckpointableIterator } from '../iterator/checkpointable-iterator.js';
 import { isPlainObject, type State } from '../iterator/state.js';
+import { native } from '../native.js';
 import type { TypedArray } from '../typed-arrays.js';
 import { describe, plainObject } from '../validate.js';
 import { type RowCursor, RowStream } from './row-stream.js';
@@ -63,8 +64,8 @@ export class SequencePacker<T extends TypedArray = Int32Array> extends Checkpoin
   private readonly padId: number | bigint;
   private readonly stream: RowStream;
   private started = false;
-  /** A 0, 1, 2, ... ramp the positions are copied from. */
-  private readonly ramp: Int32Array;
+  /** The packing kernels' cursor and counters (see nextConcat, packGroup). */
+  private readonly kernel = new Float64Array(4);
   // firstFit: the group being emitted, where it started, and batches of it emitted.
   private group: PackedBatch<T> | undefined;
   private groupBatches = 0;
@@ -88,7 +89,6 @@ export class SequencePacker<T extends TypedArray = Int32Array> extends Checkpoin
     if (o.padId !== undefined && typeof o.padId !== 'number' && typeof o.padId !== 'bigint') throw argumentTypeError(`options.padId must be a number or a bigint, got ${describe(o.padId)}`);
     this.padId = (o.padId as number | bigint | undefined) ?? 0;
     this.stream = new RowStream(loader, o.column);
-    this.ramp = Int32Array.from({ length: this.length }, (_, i) => i);
   }
 
   next(): IteratorResult<PackedBatch<T>, undefined> {
@@ -142,34 +142,40 @@ export class SequencePacker<T extends TypedArray = Int32Array> extends Checkpoin
     this.groupStart = this.stream.cursor();
   }
 
+  /**
+   * Output arrays, not zeroed: the kernels write every slot they fill and
+   * pad() the rest (zeroing them first would cost a third of the packing).
+   */
   private allocate(sequences: number): PackedBatch<T> {
-    const type = (this.stream.tokenType?.constructor ?? Int32Array) as unknown as new (n: number) => T;
-    const tokens = new type(sequences * this.length);
-    if (this.padId !== 0 && this.padId !== 0n) (tokens as unknown as { fill(v: unknown): void }).fill(this.padId);
-    return { tokens, segmentIds: new Int32Array(sequences * this.length), positions: new Int32Array(sequences * this.length) };
+    const type = (this.stream.tokenType?.constructor ?? Int32Array) as unknown as { new (b: ArrayBuffer, o: number, n: number): T; BYTES_PER_ELEMENT: number };
+    const n = sequences * this.length;
+    const fresh = (bytes: number) => Buffer.allocUnsafeSlow(bytes).buffer as ArrayBuffer;
+    return { tokens: new type(fresh(n * type.BYTES_PER_ELEMENT), 0, n), segmentIds: new Int32Array(fresh(n * 4), 0, n), positions: new Int32Array(fresh(n * 4), 0, n) };
   }
 
-  /** Writes `piece` at flat position `at` as segment `segment`. */
-  private write(out: PackedBatch<T>, at: number, piece: TypedArray, segment: number): void {
-    const n = piece.length;
-    (out.tokens as unknown as { set(a: ArrayLike<unknown>, at: number): void }).set(piece as unknown as ArrayLike<unknown>, at);
-    out.segmentIds.fill(segment, at, at + n);
-    out.positions.set(this.ramp.subarray(0, n), at);
+  /** Slots [from, to) of out become padding: padId, segment 0, position 0. */
+  private pad(out: PackedBatch<T>, from: number, to: number): void {
+    if (from >= to) return;
+    (out.tokens as unknown as { fill(v: unknown, a: number, b: number): void }).fill(this.padId, from, to);
+    out.segmentIds.fill(0, from, to);
+    out.positions.fill(0, from, to);
   }
 
   private nextConcat(): PackedBatch<T> | undefined {
     const s = this.stream;
     if (s.done) return undefined;
     const out = this.allocate(this.batchSize);
-    for (let q = 0; q < this.batchSize && !s.done; q++) {
-      let at = 0;
-      let segment = 0;
-      while (at < this.length && !s.done) {
-        const piece = s.take(Math.min(s.remaining(), this.length - at));
-        this.write(out, q * this.length + at, piece, ++segment);
-        at += piece.length;
-      }
+    // [row, offset, next slot, last segment id of the current sequence], advanced by the core.
+    const k = this.kernel;
+    k[2] = 0;
+    k[3] = 0;
+    while (!s.done && k[2]! < out.tokens.length) {
+      k[0] = s.row;
+      k[1] = s.offset;
+      native().packConcat(s.values!, s.offsets!, k, this.length, out.tokens, out.segmentIds, out.positions);
+      s.moveTo(k[0]!, k[1]!);
     }
+    this.pad(out, k[2]!, out.tokens.length);
     return out;
   }
 
@@ -202,20 +208,19 @@ export class SequencePacker<T extends TypedArray = Int32Array> extends Checkpoin
     const out = this.allocate(this.bins);
     const used = new Int32Array(this.bins);
     const segments = new Int32Array(this.bins);
-    let open = 0;
+    // [row, offset, open bins], advanced by the core.
+    const k = this.kernel;
+    k[2] = 0;
     while (!s.done) {
-      const l = Math.min(s.remaining(), this.length);
-      let bin = 0;
-      while (bin < open && this.length - used[bin]! < l) bin++;
-      if (bin === open) {
-        if (open === this.bins) break; // fits no bin, and none can open: the group is done
-        open++;
-      }
-      this.write(out, bin * this.length + used[bin]!, s.take(l), ++segments[bin]!);
-      used[bin]! += l;
+      k[0] = s.row;
+      k[1] = s.offset;
+      const full = native().packFirstFit(s.values!, s.offsets!, k, this.length, out.tokens, out.segmentIds, out.positions, used, segments);
+      s.moveTo(k[0]!, k[1]!);
+      if (full) break;
     }
+    this.groupBatches = Math.max(1, Math.ceil(k[2]! / this.batchSize));
+    for (let b = 0; b < this.groupBatches * this.batchSize; b++) this.pad(out, b * this.length + (used[b] ?? 0), (b + 1) * this.length);
     this.group = out;
-    this.groupBatches = Math.max(1, Math.ceil(open / this.batchSize));
   }
 }
 

@@ -17,9 +17,10 @@ export interface RowCursor {
 }
 
 export class RowStream {
-  private values: TypedArray | undefined;
-  private offsets: Int32Array | undefined;
-  private rows = 0;
+  /** The current batch's column (set once a batch was read). */
+  values: TypedArray | undefined;
+  offsets: Int32Array | undefined;
+  rows = 0;
   private before: State | undefined;
   row = 0;
   offset = 0;
@@ -61,23 +62,11 @@ export class RowStream {
     this.settle();
   }
 
-  /** Tokens left in the current row (0 only when done). */
-  remaining(): number {
-    return this.done ? 0 : this.rowLength() - this.offset;
-  }
-
-  /** The next `count` (<= remaining()) tokens of the current row, as a view. */
-  take(count: number): TypedArray {
-    const start = this.offsets![this.row]! + this.offset;
-    const view = this.values!.subarray(start, start + count) as TypedArray;
-    this.offset += count;
+  /** Moves to token `offset` of row `row` of the current batch (what a packing kernel reached). */
+  moveTo(row: number, offset: number): void {
+    this.row = row;
+    this.offset = offset;
     this.settle();
-    return view;
-  }
-
-  /** True if the last take() ended a row (the next token starts a new row). */
-  get atRowStart(): boolean {
-    return this.offset === 0;
   }
 
   private rowLength(): number {

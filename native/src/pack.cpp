@@ -1,0 +1,84 @@
+#include "rp/pack.h"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+namespace rp {
+namespace {
+
+// Row r's [start, end) in elements, checked against the values.
+void bounds(const PackRows& rows, uint64_t r, uint64_t* start, uint64_t* end) {
+  const int32_t s = rows.offsets[r];
+  const int32_t e = rows.offsets[r + 1];
+  if (s < 0 || e < s || static_cast<uint64_t>(e) > rows.value_count) {
+    throw std::invalid_argument("row " + std::to_string(r) + " spans [" + std::to_string(s) + ", " + std::to_string(e) +
+                                "), outside its " + std::to_string(rows.value_count) + " values");
+  }
+  *start = static_cast<uint64_t>(s);
+  *end = static_cast<uint64_t>(e);
+}
+
+// One piece: n tokens from element `from` to slot `at`, as segment `segment`.
+inline void put(const PackRows& rows, uint64_t from, uint64_t n, const PackOut& out, uint64_t at, int32_t segment) {
+  const size_t eb = rows.element_bytes;
+  std::memcpy(out.tokens + at * eb, rows.values + from * eb, n * eb);
+  int32_t* seg = out.segment_ids + at;
+  int32_t* pos = out.positions + at;
+  for (uint64_t k = 0; k < n; ++k) {
+    seg[k] = segment;
+    pos[k] = static_cast<int32_t>(k);
+  }
+}
+
+}  // namespace
+
+void pack_concat(const PackRows& rows, PackCursor* cursor, const PackOut& out, uint64_t* at, int32_t* segment) {
+  while (*at < out.capacity && cursor->row < rows.rows) {
+    uint64_t start;
+    uint64_t end;
+    bounds(rows, cursor->row, &start, &end);
+    if (start + cursor->offset >= end) {  // the row is done (or empty)
+      ++cursor->row;
+      cursor->offset = 0;
+      continue;
+    }
+    if (*at % out.length == 0) *segment = 0;  // a new sequence
+    const uint64_t room = out.length - *at % out.length;
+    const uint64_t n = std::min(end - start - cursor->offset, room);
+    put(rows, start + cursor->offset, n, out, *at, ++*segment);
+    *at += n;
+    cursor->offset += n;
+  }
+}
+
+bool pack_first_fit(const PackRows& rows, PackCursor* cursor, const PackOut& out, uint64_t* open, int32_t* used,
+                    int32_t* segments) {
+  const uint64_t bins = out.capacity / out.length;
+  const int64_t length = static_cast<int64_t>(out.length);
+  while (cursor->row < rows.rows) {
+    uint64_t start;
+    uint64_t end;
+    bounds(rows, cursor->row, &start, &end);
+    if (start + cursor->offset >= end) {
+      ++cursor->row;
+      cursor->offset = 0;
+      continue;
+    }
+    const int64_t n = static_cast<int64_t>(std::min<uint64_t>(end - start - cursor->offset, out.length));
+    uint64_t bin = 0;
+    while (bin < *open && length - used[bin] < n) ++bin;
+    if (bin == *open) {
+      if (*open == bins) return true;
+      ++*open;
+    }
+    put(rows, start + cursor->offset, static_cast<uint64_t>(n), out, bin * out.length + static_cast<uint64_t>(used[bin]),
+        ++segments[bin]);
+    used[bin] += static_cast<int32_t>(n);
+    cursor->offset += static_cast<uint64_t>(n);
+  }
+  return false;
+}
+
+}  // namespace rp
