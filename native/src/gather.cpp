@@ -268,6 +268,7 @@ struct ChunkedRows {
   const uint8_t* const* chunks;
   const ChunkIndex* index;
   const uint32_t* indices;
+  const uint32_t* places;  // where row k goes in dst (address order), or null: row k
   const uint8_t* row(size_t k, size_t rb) const {
     uint64_t local;
     const size_t c = index->locate(indices[k], &local);
@@ -275,7 +276,7 @@ struct ChunkedRows {
   }
 };
 
-// Copies row k of a chunked gather to dst + k * rb.
+// Copies row k of a chunked gather to row k of dst, or to row places[k].
 template <size_t RowBytes, bool Stream>
 void copy_chunked_rows(const ChunkedRows& src, size_t row_bytes, size_t begin, size_t end, uint8_t* dst) {
   const size_t rb = RowBytes ? RowBytes : row_bytes;
@@ -284,10 +285,11 @@ void copy_chunked_rows(const ChunkedRows& src, size_t row_bytes, size_t begin, s
   for (size_t k = begin; k < std::min(end, begin + ahead); ++k) prefetch_row(src.row(k, rb), span);
   for (size_t k = begin; k < end; ++k) {
     if (k + ahead < end) prefetch_row(src.row(k + ahead, rb), span);
+    uint8_t* d = dst + (src.places ? size_t{src.places[k]} : k) * rb;
     if (Stream) {
-      stream_row(dst + k * rb, src.row(k, rb), rb);
+      stream_row(d, src.row(k, rb), rb);
     } else {
-      std::memcpy(dst + k * rb, src.row(k, rb), rb);
+      std::memcpy(d, src.row(k, rb), rb);
     }
   }
 #if RP_GATHER_STREAM
@@ -373,17 +375,31 @@ void gather_rows_chunked(const uint8_t* const* chunks, const ChunkIndex& index,
   for (size_t j = 0; j < count; ++j) max_index = std::max(max_index, indices[j]);
   if (max_index >= rows) throw_bad_index(indices, count, static_cast<size_t>(rows));
   if (row_bytes == 0) return;
-  const ChunkedRows src{chunks, &index, indices};
   const size_t total = count * row_bytes;
   const bool stream = use_stream(row_bytes, total, dst);
   const ChunkedCopyFn copy = stream ? pick_chunked_copy<true>(row_bytes) : pick_chunked_copy<false>(row_bytes);
-  if (pool == nullptr || pool->size() == 1 || total <= kParallelBytes) {
-    copy(src, row_bytes, 0, count, dst);
+  auto run = [&](const ChunkedRows& src, size_t n, uint8_t* out) {
+    if (pool == nullptr || pool->size() == 1 || n * row_bytes <= kParallelBytes) {
+      copy(src, row_bytes, 0, n, out);
+      return;
+    }
+    const size_t grain = std::max<size_t>(1, kChunkBytes / row_bytes);
+    const ChunkedRows* s = &src;
+    pool->parallel_for(n, grain, [=](size_t begin, size_t end) { copy(*s, row_bytes, begin, end, out); });
+  };
+  // Address order as gather_rows does it: rows ordered by their place in the
+  // chunks one after another, which is address order inside each chunk.
+  const size_t src_bytes = static_cast<size_t>(rows) * row_bytes;
+  if (!use_order(src_bytes, row_bytes, count, stream, dst)) {
+    run(ChunkedRows{chunks, &index, indices, nullptr}, count, dst);
     return;
   }
-  const size_t grain = std::max<size_t>(1, kChunkBytes / row_bytes);
-  const ChunkedRows* s = &src;
-  pool->parallel_for(count, grain, [=](size_t begin, size_t end) { copy(*s, row_bytes, begin, end, dst); });
+  OrderScratch& scratch = tl_order;
+  for (size_t base = 0; base < count; base += kOrderSlabRows) {
+    const size_t n = std::min(kOrderSlabRows, count - base);
+    order_by_address(indices + base, n, row_bytes, src_bytes, scratch);
+    run(ChunkedRows{chunks, &index, scratch.rows.data(), scratch.places.data()}, n, dst + base * row_bytes);
+  }
 }
 
 }  // namespace rp
