@@ -24,12 +24,11 @@ void bounds(const PackRows& rows, uint64_t r, uint64_t* start, uint64_t* end) {
 inline void put(const PackRows& rows, uint64_t from, uint64_t n, const PackOut& out, uint64_t at, int32_t segment) {
   const size_t eb = rows.element_bytes;
   std::memcpy(out.tokens + at * eb, rows.values + from * eb, n * eb);
-  int32_t* seg = out.segment_ids + at;
+  std::fill_n(out.segment_ids + at, n, segment);
+  // A 32-bit counter: the loop vectorises (n <= length < 2^31).
   int32_t* pos = out.positions + at;
-  for (uint64_t k = 0; k < n; ++k) {
-    seg[k] = segment;
-    pos[k] = static_cast<int32_t>(k);
-  }
+  const int32_t m = static_cast<int32_t>(n);
+  for (int32_t k = 0; k < m; ++k) pos[k] = k;
 }
 
 }  // namespace
