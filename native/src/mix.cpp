@@ -34,10 +34,8 @@ Mix::Mix(std::vector<uint64_t> rows, const std::vector<double>& weights, uint64_
   using Item = std::pair<double, int64_t>;  // weight, order made (for ties)
   std::priority_queue<Item, std::vector<Item>, std::greater<Item>> queue;
   std::vector<int32_t> handle;  // by order made: a node (>= 0) or a source (< 0)
-  std::vector<double> weight;
   for (size_t s = 0; s < k; ++s) {
     handle.push_back(-static_cast<int32_t>(s) - 1);
-    weight.push_back(weights[s]);
     queue.push({weights[s], static_cast<int64_t>(s)});
   }
   std::vector<Node> made;  // in the order made; the root is the last
@@ -57,7 +55,6 @@ Mix::Mix(std::vector<uint64_t> rows, const std::vector<double>& weights, uint64_
     n.right = handle[static_cast<size_t>(r.second)];
     made.push_back(n);
     handle.push_back(static_cast<int32_t>(made.size() - 1));
-    weight.push_back(sum);
     queue.push({sum, static_cast<int64_t>(handle.size() - 1)});
   }
   // Root first: renumber so nodes_[0] is the root.

@@ -149,6 +149,10 @@ function agreeingColumns(sources: readonly AnyColumnSource[]): Column[][] {
   const all = sources.map((s) => columnsOf(s));
   const first = all[0]!;
   const describeColumn = (c: Column) => `${c.kind} ${c.dtype}${c.kind === 'fixed' ? ` [${c.rowShape.join(', ')}]` : ''}${c.pad ? ` padded to ${c.pad.length} with ${String(c.pad.value)}` : ''}`;
+  all.forEach((columns, k) => {
+    const extra = columns.find((x) => !first.some((c) => c.name === x.name));
+    if (extra !== undefined) throw sourceError(`entries[${k}].source has a column "${extra.name}" that entries[0].source has not; mixed sources must have the same columns`);
+  });
   return first.map((c0) =>
     all.map((columns, k) => {
       const c = columns.find((x) => x.name === c0.name);
@@ -158,13 +162,5 @@ function agreeingColumns(sources: readonly AnyColumnSource[]): Column[][] {
       }
       return c;
     }),
-  ).map((parts, i) => {
-    if (i === 0) {
-      all.forEach((columns, k) => {
-        const extra = columns.find((x) => !first.some((c) => c.name === x.name));
-        if (extra !== undefined) throw sourceError(`entries[${k}].source has a column "${extra.name}" that entries[0].source has not; mixed sources must have the same columns`);
-      });
-    }
-    return parts;
-  });
+  );
 }
