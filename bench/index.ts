@@ -13,8 +13,9 @@ import { overheadSection } from './overhead.js';
 import { liveHeapSection } from './live-heap.js';
 import { loaderLabSection, loaderSection } from './loader.js';
 import { permutationSection } from './permutation.js';
+import { mixSection, packSection } from './mix-pack.js';
 import { memorySection } from './rss.js';
-import { sourcesSection } from './sources.js';
+import { arrowSection, sourcesSection } from './sources.js';
 import { transformsSection } from './transforms.js';
 
 const args = process.argv.slice(2);
@@ -28,8 +29,9 @@ const only = option('--only')?.split(',');
 
 // Full runs only: sections too slow or memory-hungry for --quick.
 const fullOnly = new Set(['gather-ordinary']);
-// Only when asked for (--only cuda): the device figures (bench/cuda.ts; scripts/device-suite.sh runs them on a GPU).
-const askedOnly = new Set(['cuda']);
+// Run only when named in --only: the device figures (bench/cuda.ts; scripts/device-suite.sh runs them on a GPU),
+// and parts of another section on their own.
+const namedOnly = new Set(['cuda', 'arrow']);
 
 // The default path first: what a new user gets without knowing any trick.
 const sections: Section[] = [
@@ -47,6 +49,9 @@ const sections: Section[] = [
   sourcesSection,
   transformsSection,
   cudaSection,
+  arrowSection,
+  mixSection,
+  packSection,
 ];
 
 async function main(): Promise<void> {
@@ -54,7 +59,7 @@ async function main(): Promise<void> {
   if (unknown.length > 0) {
     throw new Error(`--only: no section ${unknown.join(', ')}; sections are ${sections.map((s) => s.id).join(', ')}`);
   }
-  const chosen = sections.filter((s) => (only ? only.includes(s.id) : !askedOnly.has(s.id) && !(quick && fullOnly.has(s.id))));
+  const chosen = sections.filter((s) => (only ? only.includes(s.id) : !namedOnly.has(s.id) && !(quick && fullOnly.has(s.id))));
   const ctx: BenchContext = { quick, repeats: quick ? 5 : 11 };
   const info = machine();
   console.log(`# resumable-pipeline benchmarks${quick ? ' (quick)' : ''}`);

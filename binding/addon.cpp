@@ -16,6 +16,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   rpb::InitLineIndex(env, exports);
   rpb::InitRaggedColumn(env, exports);
   rpb::InitResultMemory(env, exports);
+  rpb::InitMix(env, exports);
+  rpb::InitPack(env, exports);
   return exports;
 }
 

@@ -15,4 +15,6 @@ void InitHugePages(Napi::Env env, Napi::Object exports);
 void InitLineIndex(Napi::Env env, Napi::Object exports);
 void InitRaggedColumn(Napi::Env env, Napi::Object exports);
 void InitResultMemory(Napi::Env env, Napi::Object exports);
+void InitMix(Napi::Env env, Napi::Object exports);
+void InitPack(Napi::Env env, Napi::Object exports);
 }  // namespace rpb

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "args.h"
+#include "mix.h"
 #include "backing_store.h"
 #include "batch_memory.h"
 #include "external_memory.h"
@@ -151,6 +152,7 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
       if (!cv.IsObject()) ThrowType(env, name + " must be an object, got " + Describe(cv));
       config.columns.push_back(ReadColumn(cv.As<Napi::Object>(), name, n));
     }
+    mixes_.clear();
     const size_t block = rp::Prefetcher::block_bytes(*schedule, config.columns);
     if (block > (uint64_t{1} << 32)) {
       ThrowRange(env, "a batch of " + std::to_string(batch) + " rows takes " +
@@ -327,11 +329,18 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
       if (col.chunk_first.back() > rp::BatchSchedule::kMaxRecords) {
         ThrowRange(env, name + " has more than 2^32 rows");
       }
+      if (!c.Get("mix").IsUndefined()) col.mix = MixOf(c.Get("mix"), name + ".mix");
     } else {
       ThrowType(env, name + ".kind must be 'fixed', 'ragged' or 'chunked', got " + Describe(c.Get("kind")));
     }
     const uint64_t rows = col.row_count();
-    if (rows < n) {
+    if (col.mix) {
+      const size_t last = col.mix->sources() - 1;
+      if (rows != col.mix->base(last) + col.mix->rows(last)) {
+        ThrowRange(env, name + " has " + std::to_string(rows) + " rows, not the " +
+                            std::to_string(col.mix->base(last) + col.mix->rows(last)) + " of its mix's sources");
+      }
+    } else if (rows < n) {
       ThrowRange(env, name + " has " + std::to_string(rows) + " rows, fewer than n = " + std::to_string(n));
     }
     return col;
@@ -597,6 +606,17 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
   size_t columns_ = 0;
   std::vector<size_t> element_bytes_;  // by column: 0 for fixed ones
   bool ragged_ = false;                // a column has variable-size batches
+  // While reading the columns: each mix spec read, so columns of one source share one rp::Mix.
+  std::vector<std::pair<Napi::Object, std::shared_ptr<const rp::Mix>>> mixes_;
+
+  std::shared_ptr<const rp::Mix> MixOf(Napi::Value spec, const std::string& name) {
+    for (const auto& [o, mix] : mixes_) {
+      if (o.StrictEquals(spec)) return mix;
+    }
+    auto mix = ReadMix(Env(), spec, name);
+    mixes_.push_back({spec.As<Napi::Object>(), mix});
+    return mix;
+  }
   std::unordered_map<uint8_t*, Napi::Reference<Napi::ArrayBuffer>> owned_;  // see TrackOwned
   std::vector<Napi::Reference<Napi::ArrayBuffer>> buffers_;  // source columns in memory
   std::vector<std::shared_ptr<rp::MappedFile>> files_;       // source columns mapped

@@ -1,6 +1,7 @@
 // Loads the C++ addon through node-gyp-build (local build first, then the
 // prebuild for this platform). Loaded on first use, so a missing addon turns
 // into one clear error rather than a failed import.
+import type { TypedArray } from './typed-arrays.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import nodeGypBuild from 'node-gyp-build';
@@ -47,7 +48,16 @@ export type NativeColumn =
       readonly kind: 'chunked';
       readonly name: string;
       readonly parts: readonly NativeColumn[];
+      /** A mixed source's column: record i reads the parts' row rp::Mix::row(i). */
+      readonly mix?: NativeMix;
     };
+
+/** A weighted mix of sources (rp::Mix): each source's record count and weight, and the repeat seed. */
+export interface NativeMix {
+  readonly rows: readonly number[];
+  readonly weights: readonly number[];
+  readonly seed: bigint;
+}
 
 export interface NativePrefetchQueueOptions {
   n: number;
@@ -135,6 +145,12 @@ export interface NativeBinding {
   foldIn(key: Uint32Array, data: number): Uint32Array;
   bits(key: Uint32Array, count: number): Uint32Array;
   permutationIndex(key: Uint32Array, n: number, i: number): number;
+  mixInfo(spec: NativeMix): { lengthFirst: number; lengthAll: number; windowBound: number };
+  mixLocate(spec: NativeMix, indices: Uint32Array, sources: Uint32Array, rows: Float64Array): void;
+  /** state: [row, offset, slot, segment], updated. */
+  packConcat(values: TypedArray, offsets: Int32Array, state: Float64Array, length: number, tokens: TypedArray, segmentIds: Int32Array, positions: Int32Array): void;
+  /** state: [row, offset, open bins], updated; true when the group is full. */
+  packFirstFit(values: TypedArray, offsets: Int32Array, state: Float64Array, length: number, tokens: TypedArray, segmentIds: Int32Array, positions: Int32Array, used: Int32Array, segments: Int32Array): boolean;
   permutationFill(key: Uint32Array, n: number, start: number, out: Uint32Array): void;
   permutation(key: Uint32Array, n: number, out?: Uint32Array): Uint32Array;
   gather<T extends ArrayBufferView>(source: T, rowLength: number, indices: Uint32Array, out?: T): T;

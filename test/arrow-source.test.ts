@@ -64,8 +64,10 @@ describe.skipIf(skip)('ArrowSource (files written by pyarrow)', () => {
     expect(info['large_list_f64']).toMatchObject({ dtype: 'float64', kind: 'ragged' });
   });
 
-  it('shuffled batches equal the rows the writer wrote, byte for byte', () => {
-    const source = ArrowSource.open(join(dir, 'all.arrow'));
+  it.each(['all.arrow', 'all_stream.arrow'])('%s: shuffled batches equal the rows the writer wrote, byte for byte', (file) => {
+    const source = ArrowSource.open(join(dir, file));
+    expect(source.shards.map((s) => s.format)).toEqual([file === 'all.arrow' ? 'file' : 'stream']);
+    expect(source.recordBatches).toBe(Math.ceil(manifest.n / manifest.batch));
     const loader = new DataLoader(source, { batchSize: 64, seed: 5, numEpochs: 1 });
     let rows = 0;
     const seen = new Set<number>();
@@ -101,6 +103,13 @@ describe.skipIf(skip)('ArrowSource (files written by pyarrow)', () => {
     expect(Buffer.compare(bytesOf(batch.x), readFileSync(join(dir, 'bitmap_no_nulls.values.bin')))).toBe(0);
   });
 
+  it('reads the stream format as the file format', () => {
+    const a = new DataLoader(ArrowSource.open(join(dir, 'whole.arrow')), { batchSize: 8, shuffle: false }).next().value as unknown as Record<string, Float64Array>;
+    const b = new DataLoader(ArrowSource.open(join(dir, 'stream.arrow')), { batchSize: 8, shuffle: false }).next().value as unknown as Record<string, Float64Array>;
+    expect(Array.from(b['x']!)).toEqual(Array.from(a['x']!));
+    expect(Array.from(b['x']!)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
   it('reads a file of one record batch, and skips empty record batches', () => {
     expect(ArrowSource.open(join(dir, 'one_batch.arrow')).length).toBe(10);
     const source = ArrowSource.open(join(dir, 'empty_batch.arrow'));
@@ -120,7 +129,10 @@ describe.skipIf(skip)('ArrowSource (files written by pyarrow)', () => {
     ['timestamp', /column "bad" \(Timestamp<SECOND>\) cannot be read: the type is not supported/],
     ['lz4', /record batch 0 uses LZ4 body compression/],
     ['zstd', /record batch 0 uses ZSTD body compression/],
-    ['stream', /is an Arrow IPC stream, not an Arrow IPC file/],
+    ['stream_nulls', /column "bad", record batch 0 has 1 null/],
+    ['stream_lz4', /record batch 0 uses LZ4 body compression/],
+    ['stream_truncated', /message 1 at byte \d+ is truncated: its body/],
+    ['not_arrow', /is neither an Arrow IPC file .* nor an Arrow IPC stream/],
     ['truncated', /is truncated/],
     ['truncated_body', /record batch 0 .* lies past the end of the file .*truncated/],
   ])('refuses %s, naming the file, the column and the reason', (name, reason) => {

@@ -309,14 +309,15 @@ const rows: Row[] = [
     const arrow = fresh('table') + '.arrow';
     writeFileSync(arrow, tableToIPC(tableFromArrays({ a: Int32Array.of(1, 2, 3) }), 'file'));
     const stream = fresh('stream') + '.arrow';
-    writeFileSync(stream, tableToIPC(tableFromArrays({ a: Int32Array.of(1, 2, 3) }), 'stream'));
+    const streamBytes = tableToIPC(tableFromArrays({ a: Int32Array.of(1, 2, 3) }), 'stream');
+    writeFileSync(stream, streamBytes.subarray(0, streamBytes.length - 16)); // cut inside the record batch's body
     const missingJsonl = join(dir, 'missing.jsonl');
     const blank = raw('blank', '\n  \r\n\n');
     const malformed = raw('malformed', '{"a": 1}\n\n{"a": 2');
     return [
       ['ArrowSource.open: missing file', () => ArrowSource.open(missingArrow), SourceOpenError, 'RP_SOURCE_OPEN_FAILED', quote(missingArrow)],
       ['ArrowSource.open: not an Arrow file', () => ArrowSource.open(notArrow), RangeError, SOURCE, quote(notArrow)],
-      ['ArrowSource.open: the stream format', () => ArrowSource.open(stream), RangeError, SOURCE, quote(stream)],
+      ['ArrowSource.open: a truncated stream', () => ArrowSource.open(stream), RangeError, SOURCE, quote(stream)],
       ['ArrowSource.open: unknown column', () => ArrowSource.open(arrow, { columns: ['nope'] }), RangeError, INVALID, /"nope"/],
       ['JsonlSource.open: missing file', () => JsonlSource.open(missingJsonl), SourceOpenError, 'RP_SOURCE_OPEN_FAILED', quote(missingJsonl)],
       ['JsonlSource.open: only blank lines', () => JsonlSource.open(blank), RangeError, SOURCE, quote(blank)],

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "rp/chunk_index.h"
 #include "rp/thread_pool.h"
 
 #if defined(__SSE2__)
@@ -261,20 +262,34 @@ void run_copy(const CopyJob& job, size_t count, ThreadPool* pool) {
   throw std::logic_error("gather_rows: bad index not found");  // unreachable
 }
 
-// Copies rows from addresses: row k from ptrs[k] to dst + k * rb.
+// Where row k of a chunked gather comes from: found by the chunk index as
+// the copy goes (no table of addresses to write and read back).
+struct ChunkedRows {
+  const uint8_t* const* chunks;
+  const ChunkIndex* index;
+  const uint32_t* indices;
+  const uint32_t* places;  // where row k goes in dst (address order), or null: row k
+  const uint8_t* row(size_t k, size_t rb) const {
+    uint64_t local;
+    const size_t c = index->locate(indices[k], &local);
+    return chunks[c] + local * rb;
+  }
+};
+
+// Copies row k of a chunked gather to row k of dst, or to row places[k].
 template <size_t RowBytes, bool Stream>
-void copy_ptr_rows(const uint8_t* const* ptrs, size_t row_bytes, size_t begin,
-                   size_t end, uint8_t* dst) {
+void copy_chunked_rows(const ChunkedRows& src, size_t row_bytes, size_t begin, size_t end, uint8_t* dst) {
   const size_t rb = RowBytes ? RowBytes : row_bytes;
   const size_t ahead = std::min(kMaxAhead, std::max(kMinAhead, kAheadBytes / rb));
   const size_t span = std::min(rb, kPrefetchRowBytes);
-  for (size_t k = begin; k < std::min(end, begin + ahead); ++k) prefetch_row(ptrs[k], span);
+  for (size_t k = begin; k < std::min(end, begin + ahead); ++k) prefetch_row(src.row(k, rb), span);
   for (size_t k = begin; k < end; ++k) {
-    if (k + ahead < end) prefetch_row(ptrs[k + ahead], span);
+    if (k + ahead < end) prefetch_row(src.row(k + ahead, rb), span);
+    uint8_t* d = dst + (src.places ? size_t{src.places[k]} : k) * rb;
     if (Stream) {
-      stream_row(dst + k * rb, ptrs[k], rb);
+      stream_row(d, src.row(k, rb), rb);
     } else {
-      std::memcpy(dst + k * rb, ptrs[k], rb);
+      std::memcpy(d, src.row(k, rb), rb);
     }
   }
 #if RP_GATHER_STREAM
@@ -282,24 +297,24 @@ void copy_ptr_rows(const uint8_t* const* ptrs, size_t row_bytes, size_t begin,
 #endif
 }
 
-using PtrCopyFn = void (*)(const uint8_t* const*, size_t, size_t, size_t, uint8_t*);
+using ChunkedCopyFn = void (*)(const ChunkedRows&, size_t, size_t, size_t, uint8_t*);
 
 template <bool Stream>
-PtrCopyFn pick_ptr_copy(size_t row_bytes) {
+ChunkedCopyFn pick_chunked_copy(size_t row_bytes) {
   switch (row_bytes) {
-    case 4: return copy_ptr_rows<4, false>;
-    case 8: return copy_ptr_rows<8, false>;
-    case 16: return copy_ptr_rows<16, Stream>;
-    case 64: return copy_ptr_rows<64, Stream>;
-    case 256: return copy_ptr_rows<256, Stream>;
-    case 1024: return copy_ptr_rows<1024, Stream>;
-    case 4096: return copy_ptr_rows<4096, Stream>;
+    case 4: return copy_chunked_rows<4, false>;
+    case 8: return copy_chunked_rows<8, false>;
+    case 16: return copy_chunked_rows<16, Stream>;
+    case 64: return copy_chunked_rows<64, Stream>;
+    case 256: return copy_chunked_rows<256, Stream>;
+    case 1024: return copy_chunked_rows<1024, Stream>;
+    case 4096: return copy_chunked_rows<4096, Stream>;
     default:
-      return row_bytes % 16 == 0 ? copy_ptr_rows<0, Stream> : copy_ptr_rows<0, false>;
+      return row_bytes % 16 == 0 ? copy_chunked_rows<0, Stream> : copy_chunked_rows<0, false>;
   }
 }
 
-thread_local std::vector<const uint8_t*> tl_ptrs;
+
 
 }  // namespace
 
@@ -348,28 +363,43 @@ void gather_rows_chunked(const uint8_t* const* chunks, const uint64_t* first,
                          const uint32_t* indices, size_t count, uint8_t* dst,
                          ThreadPool* pool) {
   if (count == 0) return;
-  const uint64_t rows = first[nchunks];
+  gather_rows_chunked(chunks, ChunkIndex(first, nchunks), row_bytes, indices, count, dst, pool);
+}
+
+void gather_rows_chunked(const uint8_t* const* chunks, const ChunkIndex& index,
+                         size_t row_bytes, const uint32_t* indices,
+                         size_t count, uint8_t* dst, ThreadPool* pool) {
+  if (count == 0) return;
+  const uint64_t rows = index.rows();
   uint32_t max_index = 0;
   for (size_t j = 0; j < count; ++j) max_index = std::max(max_index, indices[j]);
   if (max_index >= rows) throw_bad_index(indices, count, static_cast<size_t>(rows));
   if (row_bytes == 0) return;
-  std::vector<const uint8_t*>& ptrs = tl_ptrs;
-  ptrs.resize(count);
-  for (size_t j = 0; j < count; ++j) {
-    const uint64_t r = indices[j];
-    const uint64_t* k = std::upper_bound(first, first + nchunks + 1, r) - 1;
-    ptrs[j] = chunks[k - first] + (r - *k) * row_bytes;
-  }
   const size_t total = count * row_bytes;
   const bool stream = use_stream(row_bytes, total, dst);
-  const PtrCopyFn copy = stream ? pick_ptr_copy<true>(row_bytes) : pick_ptr_copy<false>(row_bytes);
-  const uint8_t* const* p = ptrs.data();
-  if (pool == nullptr || pool->size() == 1 || total <= kParallelBytes) {
-    copy(p, row_bytes, 0, count, dst);
+  const ChunkedCopyFn copy = stream ? pick_chunked_copy<true>(row_bytes) : pick_chunked_copy<false>(row_bytes);
+  auto run = [&](const ChunkedRows& src, size_t n, uint8_t* out) {
+    if (pool == nullptr || pool->size() == 1 || n * row_bytes <= kParallelBytes) {
+      copy(src, row_bytes, 0, n, out);
+      return;
+    }
+    const size_t grain = std::max<size_t>(1, kChunkBytes / row_bytes);
+    const ChunkedRows* s = &src;
+    pool->parallel_for(n, grain, [=](size_t begin, size_t end) { copy(*s, row_bytes, begin, end, out); });
+  };
+  // Address order as gather_rows does it: rows ordered by their place in the
+  // chunks one after another, which is address order inside each chunk.
+  const size_t src_bytes = static_cast<size_t>(rows) * row_bytes;
+  if (!use_order(src_bytes, row_bytes, count, stream, dst)) {
+    run(ChunkedRows{chunks, &index, indices, nullptr}, count, dst);
     return;
   }
-  const size_t grain = std::max<size_t>(1, kChunkBytes / row_bytes);
-  pool->parallel_for(count, grain, [=](size_t begin, size_t end) { copy(p, row_bytes, begin, end, dst); });
+  OrderScratch& scratch = tl_order;
+  for (size_t base = 0; base < count; base += kOrderSlabRows) {
+    const size_t n = std::min(kOrderSlabRows, count - base);
+    order_by_address(indices + base, n, row_bytes, src_bytes, scratch);
+    run(ChunkedRows{chunks, &index, scratch.rows.data(), scratch.places.data()}, n, dst + base * row_bytes);
+  }
 }
 
 }  // namespace rp

@@ -148,7 +148,16 @@ Prefetcher::Prefetcher(BatchSchedule schedule, PrefetchConfig config,
   }
   for (const SourceColumn& c : config_.columns) {
     const uint64_t rows = c.row_count();
-    if (rows < schedule_.size()) {
+    if (c.mix) {
+      const size_t last = c.mix->sources() - 1;
+      if (rows != c.mix->base(last) + c.mix->rows(last)) {
+        throw std::invalid_argument("a mixed column has " + std::to_string(rows) + " rows, not its sources' " +
+                                    std::to_string(c.mix->base(last) + c.mix->rows(last)));
+      }
+      if (std::none_of(mixed_rows_.begin(), mixed_rows_.end(), [&](const auto& m) { return m.first == c.mix.get(); })) {
+        mixed_rows_.push_back({c.mix.get(), {}});
+      }
+    } else if (rows < schedule_.size()) {
       throw std::invalid_argument("a column has " + std::to_string(rows) + " rows, fewer than " +
                                   std::to_string(schedule_.size()) + " records");
     }
@@ -176,14 +185,17 @@ Prefetcher::Prefetcher(BatchSchedule schedule, PrefetchConfig config,
   value_bytes_.resize(config_.columns.size());
   chunks_.resize(config_.columns.size());
   one_chunk_first_.resize(config_.columns.size());
+  chunk_index_.resize(config_.columns.size());
   for (size_t c = 0; c < config_.columns.size(); ++c) {
     const SourceColumn& col = config_.columns[c];
+    if (!col.chunk_first.empty()) chunk_index_[c] = ChunkIndex(col.chunk_first.data(), col.chunk_first.size() - 1);
     if (col.kind == ColumnKind::kFixed) continue;
     if (col.chunk_first.empty()) {
       one_chunk_first_[c] = {0, col.ragged.rows};
-      chunks_[c] = RaggedChunks{&col.ragged, one_chunk_first_[c].data(), 1};
+      chunks_[c] = RaggedChunks{&col.ragged, one_chunk_first_[c].data(), 1, nullptr};
     } else {
-      chunks_[c] = RaggedChunks{col.chunk_ragged.data(), col.chunk_first.data(), col.chunk_ragged.size()};
+      chunks_[c] = RaggedChunks{col.chunk_ragged.data(), col.chunk_first.data(), col.chunk_ragged.size(),
+                                &chunk_index_[c]};
     }
   }
   if (config_.inline_assembly && config_.depth != 0) {
@@ -300,6 +312,18 @@ void Prefetcher::assemble(const ShardBatch& batch, uint8_t* block, PreparedBatch
   out->key = batch_key(config_.seed, batch.epoch, rows > 0 ? uint64_t{idx[0]} : schedule_.size());
 
   const std::vector<SourceColumn>& columns = config_.columns;
+  // Mixed sources: each batch position's row, once per mix.
+  for (auto& [mix, mapped] : mixed_rows_) {
+    if (mapped.size() < rows) mapped.resize(rows);
+    mix->rows(idx, rows, mapped.data());
+  }
+  auto rows_of = [&](const SourceColumn& col) -> const uint32_t* {
+    if (!col.mix) return idx;
+    for (const auto& m : mixed_rows_) {
+      if (m.first == col.mix.get()) return m.second.data();
+    }
+    return idx;  // unreachable: every mix is listed at construction
+  };
   std::vector<ColumnPlace>& places = out->places;
   places.resize(columns.size());
   // Pass 1 (ragged columns): each batch's offsets, written into the block
@@ -313,7 +337,7 @@ void Prefetcher::assemble(const ShardBatch& batch, uint8_t* block, PreparedBatch
     if (src.size() < rows) src.resize(rows);
     uint64_t elements;
     try {
-      elements = plan_ragged(chunks_[c], idx, rows, reinterpret_cast<int32_t*>(block + places[c].aux),
+      elements = plan_ragged(chunks_[c], rows_of(col), rows, reinterpret_cast<int32_t*>(block + places[c].aux),
                              src.data());
     } catch (const SourceDataError& e) {
       throw SourceDataError("column \"" + col.name + "\": " + e.what());
@@ -352,11 +376,11 @@ void Prefetcher::assemble(const ShardBatch& batch, uint8_t* block, PreparedBatch
     switch (col.kind) {
       case ColumnKind::kFixed:
         if (col.chunk_first.empty()) {
-          gather_rows(col.data, static_cast<size_t>(col.rows), col.row_bytes, idx, rows, dst + p.data,
+          gather_rows(col.data, static_cast<size_t>(col.rows), col.row_bytes, rows_of(col), rows, dst + p.data,
                       config_.pool);
         } else {
-          gather_rows_chunked(col.chunk_data.data(), col.chunk_first.data(), col.chunk_data.size(),
-                              col.row_bytes, idx, rows, dst + p.data, config_.pool);
+          gather_rows_chunked(col.chunk_data.data(), chunk_index_[c], col.row_bytes, rows_of(col), rows,
+                              dst + p.data, config_.pool);
         }
         break;
       case ColumnKind::kRagged:
@@ -365,7 +389,7 @@ void Prefetcher::assemble(const ShardBatch& batch, uint8_t* block, PreparedBatch
         break;
       case ColumnKind::kPadded:
         try {
-          gather_padded(chunks_[c], idx, rows, col.pad_length, col.pad, dst + p.data,
+          gather_padded(chunks_[c], rows_of(col), rows, col.pad_length, col.pad, dst + p.data,
                         reinterpret_cast<int32_t*>(dst + p.aux), config_.pool);
         } catch (const SourceDataError& e) {
           throw SourceDataError("column \"" + col.name + "\": " + e.what());

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 
+#include "rp/chunk_index.h"
 #include "rp/thread_pool.h"
 
 namespace rp {
@@ -141,9 +142,9 @@ inline const RaggedColumn& locate(const RaggedChunks& col, uint32_t r, uint64_t*
     *local = r;
     return col.chunks[0];
   }
-  const uint64_t* k = std::upper_bound(col.first, col.first + col.count + 1, uint64_t{r}) - 1;
-  *local = r - *k;
-  return col.chunks[k - col.first];
+  const size_t k = col.index->chunk(r);
+  *local = r - col.first[k];
+  return col.chunks[k];
 }
 
 template <typename T>
@@ -240,7 +241,16 @@ void pad_range(const PadJob& job, size_t begin, size_t end) {
 RaggedChunks one_chunk(const RaggedColumn& col, uint64_t* first) {
   first[0] = 0;
   first[1] = col.rows;
-  return RaggedChunks{&col, first, 1};
+  return RaggedChunks{&col, first, 1, nullptr};
+}
+
+// col with an index when it has several chunks (own holds one built here).
+const RaggedChunks& indexed(const RaggedChunks& col, RaggedChunks& copy, ChunkIndex& own) {
+  if (col.count == 1 || col.index != nullptr) return col;
+  own = ChunkIndex(col.first, col.count);
+  copy = col;
+  copy.index = &own;
+  return copy;
 }
 
 }  // namespace
@@ -250,9 +260,12 @@ RaggedStats check_ragged(const RaggedColumn& col) {
   return col.offsets64 ? check_typed<int64_t>(col) : check_typed<int32_t>(col);
 }
 
-uint64_t plan_ragged(const RaggedChunks& col, const uint32_t* idx, size_t count, int32_t* out_offsets,
+uint64_t plan_ragged(const RaggedChunks& chunks, const uint32_t* idx, size_t count, int32_t* out_offsets,
                      const uint8_t** src) {
-  check_indices(idx, count, col.first[col.count]);
+  check_indices(idx, count, chunks.first[chunks.count]);
+  RaggedChunks copy;
+  ChunkIndex own;
+  const RaggedChunks& col = indexed(chunks, copy, own);
   return col.chunks[0].offsets64 ? plan_typed<int64_t>(col, idx, count, out_offsets, src)
                                  : plan_typed<int32_t>(col, idx, count, out_offsets, src);
 }
@@ -277,10 +290,13 @@ void copy_ragged(const uint8_t* const* src, const int32_t* out_offsets, size_t c
   pool->parallel_for(count, grain, [j](size_t begin, size_t end) { copy_range(*j, begin, end); });
 }
 
-void gather_padded(const RaggedChunks& col, const uint32_t* idx, size_t count, size_t length,
+void gather_padded(const RaggedChunks& chunks, const uint32_t* idx, size_t count, size_t length,
                    const uint8_t* pad, uint8_t* dst, int32_t* lengths, ThreadPool* pool) {
-  check_indices(idx, count, col.first[col.count]);
+  check_indices(idx, count, chunks.first[chunks.count]);
   if (count == 0) return;
+  RaggedChunks copy;
+  ChunkIndex own;
+  const RaggedChunks& col = indexed(chunks, copy, own);
   const size_t eb = col.chunks[0].element_bytes;
   bool zero = true;
   for (size_t b = 0; b < eb; ++b) zero = zero && pad[b] == 0;

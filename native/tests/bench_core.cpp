@@ -13,9 +13,11 @@
 #include <thread>
 #include <vector>
 
+#include "rp/chunk_index.h"
 #include "rp/crc32c.h"
 #include "rp/gather.h"
 #include "rp/huge_pages.h"
+#include "rp/pack.h"
 #include "rp/permutation.h"
 #include "rp/thread_pool.h"
 
@@ -95,6 +97,76 @@ void bench_gather(size_t row_bytes, size_t src_rows, size_t count) {
       row_bytes, count, src_rows, count * row_bytes / 1048576.0,
       bytes / t_memcpy / 1e9, bytes / t_gather / 1e9, t_memcpy / t_gather,
       bytes / t_naive / 1e9, pool.size(), bytes / t_pool / 1e9);
+}
+
+// Finding a row's chunk: a binary search over the chunk starts (what
+// gather_rows_chunked did) against rp::ChunkIndex, for uniform and uneven
+// chunks, over shuffled rows (as a batch's are).
+void bench_chunk_lookup(const char* what, const std::vector<uint64_t>& sizes) {
+  std::vector<uint64_t> first{0};
+  for (uint64_t n : sizes) first.push_back(first.back() + n);
+  const rp::ChunkIndex index(first.data(), sizes.size());
+  const size_t count = 1 << 20;
+  std::vector<uint32_t> rows(count);
+  rp::Permutation p(rp::Key{5, 6}, first.back());
+  for (size_t j = 0; j < count; ++j) rows[j] = p(j % first.back());
+  uint64_t acc = 0;
+  const double t_search = best_of(7, [&] {
+    for (size_t j = 0; j < count; ++j) {
+      acc += static_cast<uint64_t>(std::upper_bound(first.begin(), first.end(), uint64_t{rows[j]}) - first.begin());
+    }
+  });
+  const double t_index = best_of(7, [&] {
+    for (size_t j = 0; j < count; ++j) acc += index.chunk(rows[j]);
+  });
+  g_sink = static_cast<uint32_t>(acc);
+  std::printf("chunk lookup %-34s binary search %.2f ns/row | ChunkIndex (%s) %.2f ns/row\n", what,
+              t_search / count * 1e9, index.uniform() ? "division" : "buckets", t_index / count * 1e9);
+}
+
+void bench_chunk_lookups() {
+  bench_chunk_lookup("16 x 16384 rows", std::vector<uint64_t>(16, 16384));
+  bench_chunk_lookup("1000 x 1000 rows, last 17", [] {
+    std::vector<uint64_t> v(1000, 1000);
+    v.back() = 17;
+    return v;
+  }());
+  std::vector<uint64_t> uneven;
+  uint64_t s = 7;
+  for (int k = 0; k < 1000; ++k) {
+    s = s * 6364136223846793005ull + 1442695040888963407ull;
+    uneven.push_back(500 + (s >> 40) % 1500);
+  }
+  bench_chunk_lookup("1000 uneven (500..2000 rows)", uneven);
+  uneven.resize(17);
+  bench_chunk_lookup("17 uneven (500..2000 rows)", uneven);
+}
+
+// rp::pack_concat in cache: 256 rows of 300 Int32 tokens into batches of
+// 8 × 2048, against a memcpy of the same tokens.
+void bench_pack() {
+  const size_t rows = 256;
+  std::vector<int32_t> offsets(rows + 1, 0);
+  for (size_t i = 0; i < rows; ++i) offsets[i + 1] = offsets[i] + 300;
+  std::vector<int32_t> values(static_cast<size_t>(offsets[rows]), 7);
+  const size_t length = 2048;
+  const size_t capacity = 8 * length;
+  std::vector<int32_t> tokens(capacity), segments(capacity), positions(capacity), copy(values.size());
+  const rp::PackRows in{reinterpret_cast<const uint8_t*>(values.data()), values.size(), offsets.data(), rows, 4};
+  const rp::PackOut out{reinterpret_cast<uint8_t*>(tokens.data()), segments.data(), positions.data(), length, capacity};
+  const double t_pack = best_of(20, [&] {
+    rp::PackCursor cursor;
+    int32_t segment = 0;
+    while (cursor.row < rows) {
+      uint64_t at = 0;
+      rp::pack_concat(in, &cursor, out, &at, &segment);
+    }
+  });
+  const double t_copy = best_of(20, [&] { std::memcpy(copy.data(), values.data(), values.size() * 4); });
+  g_sink = static_cast<uint32_t>(tokens[5] + copy[5]);
+  const double bytes = values.size() * 4.0;
+  std::printf("pack_concat in cache: %.2f GB/s of tokens | memcpy of the tokens %.2f GB/s (%.2fx)\n", bytes / t_pack / 1e9,
+              bytes / t_copy / 1e9, t_copy / t_pack);
 }
 
 void bench_crc() {
@@ -204,7 +276,15 @@ void bench_random_reads() {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  if (argc > 1 && std::strcmp(argv[1], "chunks") == 0) {
+    bench_chunk_lookups();
+    return 0;
+  }
+  if (argc > 1 && std::strcmp(argv[1], "pack") == 0) {
+    bench_pack();
+    return 0;
+  }
   report_clock();
   bench_permutation();
   // Batch of 32 MiB drawn from a 256 MiB source: well outside cache.
@@ -213,6 +293,8 @@ int main() {
   bench_gather(1024, 8192, 4096);
   bench_gather(64, 4u << 20, 1u << 19);
   bench_gather(4096, 65536, 8192);
+  bench_chunk_lookups();
+  bench_pack();
   bench_crc();
   bench_pool_wake();
   bench_random_reads();

@@ -6,6 +6,7 @@
 // assemble batches ahead of the caller; a map runs on each (async, up to
 // `concurrency` at once, or on worker threads: src/transforms/); the state
 // counts only batches that next() or nextAsync() has returned.
+import { type SourceFingerprint, sourceFingerprintOf } from '../sources/source-fingerprint.js';
 import { markAsUntransferable } from 'node:worker_threads';
 import { MapError, MapModuleError, WorkerFailedError, withCode } from '../errors.js';
 import { CheckpointableIterator } from '../iterator/checkpointable-iterator.js';
@@ -74,6 +75,7 @@ export class DataLoader<S extends AnySource = ColumnSource | RandomAccessSource,
   readonly numRecords: number;
   private readonly options: ResolvedOptions;
   private readonly fingerprint: DataLoaderFingerprint;
+  private readonly sourceFingerprint: SourceFingerprint | undefined;
   private readonly columns: readonly BatchColumnPlan[] | undefined;
   private readonly records: RandomAccessSource | undefined;
   /** The source's decodeBatch, when it has its own. */
@@ -152,7 +154,8 @@ export class DataLoader<S extends AnySource = ColumnSource | RandomAccessSource,
       if (this.device.cached) this.columns = [];
     }
     const { batchSize, shuffle, seed, dropRemainder } = this.options;
-    this.fingerprint = Object.freeze({ n, seed, shuffle, dropRemainder });
+    this.sourceFingerprint = sourceFingerprintOf(source);
+    this.fingerprint = Object.freeze({ n, seed, shuffle, dropRemainder, ...(this.sourceFingerprint && { source: this.sourceFingerprint.value }) });
     this.queue = new (native().PrefetchQueue)({
       n,
       batchSize,
@@ -244,7 +247,7 @@ export class DataLoader<S extends AnySource = ColumnSource | RandomAccessSource,
   setState(state: State): void {
     this.checkOpen();
     if (this.asyncPending > 0) throw withCode(new Error('setState() called while a nextAsync() is pending'), ErrorCodes.LOADER_BUSY);
-    const { epoch, position } = parseLoaderState(state, this.fingerprint);
+    const { epoch, position } = parseLoaderState(state, this.fingerprint, this.sourceFingerprint);
     this.queue.reset(epoch, position);
     // Work in flight is dropped (its results are never read) and done again.
     this.window = [];

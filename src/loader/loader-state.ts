@@ -7,6 +7,7 @@ import { describe } from '../validate.js';
 import { normalizeSeed } from './loader-options.js';
 import { isPlainObject } from '../iterator/state.js';
 import { argumentRangeError, argumentTypeError } from '../error-codes.js';
+import type { SourceFingerprint } from '../sources/source-fingerprint.js';
 
 export const LOADER_STATE_VERSION = 1;
 
@@ -21,6 +22,8 @@ export type DataLoaderFingerprint = {
   seed: number | bigint;
   shuffle: boolean;
   dropRemainder: boolean;
+  /** What the source adds (a MixedSource: its sources' lengths and weights); absent for others. */
+  source?: State;
 };
 
 export type DataLoaderState = {
@@ -43,7 +46,7 @@ function show(v: unknown): string {
  * cursor. Throws (TypeError, RangeError, IncompatibleStateError) and changes
  * nothing when it does not fit.
  */
-export function parseLoaderState(state: State, mine: DataLoaderFingerprint): { epoch: number; position: number } {
+export function parseLoaderState(state: State, mine: DataLoaderFingerprint, source?: SourceFingerprint): { epoch: number; position: number } {
   if (!isPlainObject(state)) throw argumentTypeError(`state must be a DataLoader state object, got ${describe(state)}`);
   if (state.version !== LOADER_STATE_VERSION) {
     throw new IncompatibleStateError(
@@ -61,10 +64,19 @@ export function parseLoaderState(state: State, mine: DataLoaderFingerprint): { e
   };
   // States saved before batchSize left the fingerprint carry it: still checked, never compared.
   if (fp.batchSize !== undefined) checkInt(fp.batchSize, 'state.fingerprint.batchSize', 1);
-  const differing = FIELDS.filter((f) => saved[f] !== mine[f]);
+  // The source's own part: a source that has one judges it (and may let n differ); one without has none.
+  const judged = source === undefined ? undefined : source.check(fp.source);
+  const differing: string[] = FIELDS.filter((f) => saved[f] !== mine[f] && !(f === 'n' && judged?.lengthMayChange === true));
+  const notes = differing.map((f) => `${f} (saved ${show(saved[f as (typeof FIELDS)[number]])}, this loader ${show(mine[f as (typeof FIELDS)[number]])})`);
+  if (judged !== undefined) {
+    differing.push(...judged.differing);
+    notes.push(...judged.differing.map((f) => `${f} (saved ${describe(fp.source)})`));
+  } else if (fp.source !== undefined) {
+    differing.push('source');
+    notes.push('source (the state was saved over a source with a fingerprint of its own, e.g. a MixedSource)');
+  }
   if (differing.length > 0) {
-    const list = differing.map((f) => `${f} (saved ${show(saved[f])}, this loader ${show(mine[f])})`).join(', ');
-    throw new IncompatibleStateError(`the state was saved by a DataLoader with a different order: ${list}`, [...differing]);
+    throw new IncompatibleStateError(`the state was saved by a DataLoader with a different order: ${notes.join(', ')}`, differing);
   }
   const epoch = checkInt(state.epoch, 'state.epoch', 0);
   const position = checkInt(state.position, 'state.position', 0);

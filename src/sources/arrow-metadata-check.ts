@@ -54,7 +54,12 @@ export function checkFooterBytes(bytes: Uint8Array): void {
 
 /** Checks a message's flatbuffer before Message.decode; returns its header type. */
 export function checkMessageBytes(bytes: Uint8Array): number {
-  const { ByteBuffer, FbMessage, FbMessageHeader, FbRecordBatch } = arrowModules();
+  return checkMessage(bytes).type;
+}
+
+/** Checks a message's flatbuffer (a record batch's or a schema's vectors); returns its header type and body length. */
+export function checkMessage(bytes: Uint8Array): { type: number; bodyLength: bigint } {
+  const { ByteBuffer, FbMessage, FbMessageHeader, FbRecordBatch, FbSchema } = arrowModules();
   const budget: Budget = { bytes: bytes.length, fields: Math.ceil(bytes.length / 4) };
   const message = FbMessage.getRootAsMessage(new ByteBuffer(bytes));
   fits(message.customMetadataLength(), 4, budget, 'the message\'s custom metadata');
@@ -66,6 +71,8 @@ export function checkMessageBytes(bytes: Uint8Array): number {
       fits(batch.buffersLength(), 16, budget, 'the record batch\'s buffers');
       fits(batch.variadicBufferCountsLength(), 8, budget, 'the record batch\'s variadic buffer counts');
     }
+  } else if (type === FbMessageHeader.Schema) {
+    checkSchema(message.header(new FbSchema()) as FbSchema | null, budget);
   }
-  return type;
+  return { type, bodyLength: message.bodyLength() };
 }

@@ -6,6 +6,7 @@ import type * as FbFooterModule from 'apache-arrow/fb/footer';
 import type * as FbMessageModule from 'apache-arrow/fb/message';
 import type * as FbMessageHeaderModule from 'apache-arrow/fb/message-header';
 import type * as FbRecordBatchModule from 'apache-arrow/fb/record-batch';
+import type * as FbSchemaModule from 'apache-arrow/fb/schema';
 import type * as FbCompressionTypeModule from 'apache-arrow/fb/compression-type';
 import type * as EnumModule from 'apache-arrow/enum';
 import type * as FileModule from 'apache-arrow/ipc/metadata/file';
@@ -24,6 +25,7 @@ export interface ArrowModules {
   readonly FbMessage: typeof FbMessageModule.Message;
   readonly FbMessageHeader: typeof FbMessageHeaderModule.MessageHeader;
   readonly FbRecordBatch: typeof FbRecordBatchModule.RecordBatch;
+  readonly FbSchema: typeof FbSchemaModule.Schema;
 }
 
 /** The type of a flatbuffers Field table (for arrow-metadata-check). */
@@ -48,6 +50,7 @@ export function arrowModules(): ArrowModules {
       FbMessage: (require('apache-arrow/fb/message') as typeof FbMessageModule).Message,
       FbMessageHeader: (require('apache-arrow/fb/message-header') as typeof FbMessageHeaderModule).MessageHeader,
       FbRecordBatch: (require('apache-arrow/fb/record-batch') as typeof FbRecordBatchModule).RecordBatch,
+      FbSchema: (require('apache-arrow/fb/schema') as typeof FbSchemaModule).Schema,
     });
   }
   return modules;

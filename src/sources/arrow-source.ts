@@ -1,16 +1,21 @@
-// Arrow IPC files (Feather v2), memory-mapped. apache-arrow decodes the
-// schema, the footer and each record batch's metadata (small flatbuffers,
-// read through copy-on-write views); the columns' buffers are never read in
-// JavaScript: they become FileRegions that the core gathers from in place.
-// Only bool columns are copied (unpacked from bits to one byte per record at
-// open), as no TypedArray holds bits.
+// Arrow IPC files (Feather v2) and streams (what Hugging Face `datasets`
+// writes), memory-mapped; one file, a list of them, or a `save_to_disk`
+// directory (its state.json lists the shards) read as one source.
+// apache-arrow decodes the schema, the footer (files) and each record batch's
+// metadata (small flatbuffers, read through copy-on-write views); a stream's
+// record batches are found by walking its message headers once. The columns'
+// buffers are never read in JavaScript: they become FileRegions that the core
+// gathers from in place. Only bool columns are copied (unpacked from bits to
+// one byte per record at open), as no TypedArray holds bits.
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { RecordBatch as BatchHeader } from 'apache-arrow/ipc/metadata/message';
-import type { Field } from 'apache-arrow/schema';
+import type { Field, Schema } from 'apache-arrow/schema';
 import type { DataType } from 'apache-arrow/type';
 import { argumentRangeError, argumentTypeError, ErrorCodes, sourceError } from '../error-codes.js';
 import { DTYPES, type Dtype } from '../typed-arrays.js';
 import { describe } from '../validate.js';
-import { checkFooterBytes, checkMessageBytes } from './arrow-metadata-check.js';
+import { checkFooterBytes, checkMessage, checkMessageBytes } from './arrow-metadata-check.js';
 import { type ArrowModules, arrowModules } from './arrow-modules.js';
 import { Column } from './column.js';
 import { type FileRegion, MappedFile } from './mapped-file.js';
@@ -50,68 +55,188 @@ interface Selected {
   readonly slot: Slot;
 }
 
-export class ArrowSource<C extends Columns = Columns> extends ColumnSource<C> {
+/** One file of an ArrowSource. */
+export interface ArrowShard {
   readonly path: string;
-  /** Record batches in the file (each column is read as one sequence of them). */
+  readonly format: 'file' | 'stream';
+  /** Records in this file (its rows follow the previous shards' rows). */
+  readonly records: number;
   readonly recordBatches: number;
+}
+
+/** A file's schema and its record batches, found without reading their data. */
+interface Indexed {
+  readonly path: string;
+  readonly file: MappedFile;
+  readonly format: 'file' | 'stream';
+  readonly fields: readonly Field[];
+  readonly batches: Batch[];
+}
+
+export class ArrowSource<C extends Columns = Columns> extends ColumnSource<C> {
+  /** What was opened: the file, the directory, or (for a list) the first file. */
+  readonly path: string;
+  /** Record batches in all files (each column is read as one sequence of them). */
+  readonly recordBatches: number;
+  /** The files, in order; one for a single file. */
+  readonly shards: readonly ArrowShard[];
   declare readonly columns: readonly ArrowColumnInfo[];
 
-  private constructor(path: string, recordBatches: number, columns: Column[], types: string[]) {
+  private constructor(path: string, shards: ArrowShard[], columns: Column[], types: string[]) {
     super(columns);
     this.path = path;
-    this.recordBatches = recordBatches;
+    this.shards = Object.freeze(shards.map((s) => Object.freeze(s)));
+    this.recordBatches = shards.reduce((sum, s) => sum + s.recordBatches, 0);
     this.columns = Object.freeze(this.columns.map((info, i) => Object.freeze({ ...info, arrowType: types[i]! })));
   }
 
   /**
-   * Maps the Arrow IPC file at `path` and reads its schema and footer.
+   * Maps Arrow IPC data and reads its schema and record batch metadata:
+   *  - a file path: the IPC file format (Feather v2) or the IPC stream format
+   *    (a stream's record batches are indexed once from its message headers);
+   *  - a directory written by Hugging Face `Dataset.save_to_disk`: the files
+   *    its state.json lists (`_data_files`), in order, as one source;
+   *  - an array of file paths: those files, in order, as one source.
+   * Several files must agree on the columns read (names and types), or this
+   * throws RP_SOURCE_INVALID naming the file and the column.
    * Columns: every integer and float type but float16 (their TypedArray),
    * bool (Uint8Array of 0/1), FixedSizeList of those (rowShape, nested lists
    * give more dimensions), Utf8, LargeUtf8, Binary, LargeBinary (ragged
    * Uint8Array), List and LargeList of a numeric type (ragged). Refused, with
    * RP_SOURCE_INVALID naming the file, the column and the reason: nulls,
    * dictionary encoding, structs, nested lists, other types, body
-   * compression, the stream format and truncated files.
+   * compression and truncated files.
    */
-  static open<C extends Columns = Columns>(path: string, options: ArrowSourceOptions = {}): ArrowSource<C> {
-    if (typeof path !== 'string' || path === '') throw argumentTypeError(`path must be a non-empty string, got ${describe(path)}`);
+  static open<C extends Columns = Columns>(path: string | readonly string[], options: ArrowSourceOptions = {}): ArrowSource<C> {
     if (typeof options !== 'object' || options === null) throw argumentTypeError(`options must be an object, got ${describe(options)}`);
     const wanted = checkColumnsOption(options.columns);
-    const file = MappedFile.open(path);
-    const footer = readFooter(file);
-    const fields = footer.schema.fields;
+    const paths = shardPaths(path);
+    const shards = paths.map((p) => indexFile(p));
+    const first = shards[0]!;
+    const fields = first.fields;
     const slots = fieldSlots(fields);
-    if (fields.length === 0) throw sourceError(`${path} has no columns`);
+    if (fields.length === 0) throw sourceError(`${first.path} has no columns`);
     const names = wanted ?? fields.map((f) => f.name);
     names.forEach((name, i) => {
-      if (wanted === undefined && names.indexOf(name) !== i) throw sourceError(`${path} has two columns named "${name}"; pick one with options.columns`);
+      if (wanted === undefined && names.indexOf(name) !== i) throw sourceError(`${first.path} has two columns named "${name}"; pick one with options.columns`);
       try {
         checkColumnName(name, 'column');
       } catch (cause) {
-        throw withCause(sourceError(`${path}: column "${name}" cannot be read: ${(cause as Error).message}${wanted === undefined ? '; leave it out with options.columns' : ''}`), cause);
+        throw withCause(sourceError(`${first.path}: column "${name}" cannot be read: ${(cause as Error).message}${wanted === undefined ? '; leave it out with options.columns' : ''}`), cause);
       }
     });
     const selected: Selected[] = names.map((name) => {
       const index = fields.findIndex((f) => f.name === name);
-      if (index < 0) throw argumentRangeError(`options.columns: ${path} has no column "${name}" (it has ${fields.map((f) => `"${f.name}"`).join(', ')})`);
+      if (index < 0) throw argumentRangeError(`options.columns: ${first.path} has no column "${name}" (it has ${fields.map((f) => `"${f.name}"`).join(', ')})`);
       const field = fields[index]!;
-      return { field, layout: layoutOf(field, path), slot: slots[index]! };
+      return { field, layout: layoutOf(field, first.path), slot: slots[index]! };
     });
     if (selected.length === 0) throw argumentRangeError(`options.columns must name at least one column`);
-    const batches = [...footer.recordBatches()].map((block, k) => readBatch(file, block, k, path));
-    const rows = batches.reduce((sum, b) => sum + b.header.length, 0);
-    if (rows === 0) throw sourceError(`${path} holds no records`);
-    const columns = selected.map((s) => {
-      try {
-        return readColumn(file, path, s, batches, rows);
-      } catch (cause) {
-        // The contract's own checks (offsets, regions) fail as RP_INVALID_ARGUMENT: here the file is at fault.
-        if ((cause as { code?: unknown }).code !== ErrorCodes.INVALID_ARGUMENT) throw cause;
-        throw withCause(sourceError(`${path}: column "${s.field.name}" cannot be read: ${(cause as Error).message}`), cause);
+    // Every other file: the same columns (all of them when none are named), of the same types.
+    const perShard = shards.map((shard, k) => (k === 0 ? selected : agree(shard, k, first, selected, wanted === undefined)));
+    const rows = shards.reduce((sum, shard) => sum + shard.batches.reduce((n, b) => n + b.header.length, 0), 0);
+    if (rows === 0) throw sourceError(`${paths.length === 1 ? first.path : `${typeof path === 'string' ? path : first.path} (${paths.length} files)`} holds no records`);
+    const columns = selected.map((s, c) => {
+      const parts: Column[] = [];
+      for (let k = 0; k < shards.length; k++) {
+        const shard = shards[k]!;
+        const sel = perShard[k]![c]!;
+        try {
+          parts.push(...readColumn(shard.file, shard.path, sel, shard.batches));
+        } catch (cause) {
+          // The contract's own checks (offsets, regions) fail as RP_INVALID_ARGUMENT: here the file is at fault.
+          if ((cause as { code?: unknown }).code !== ErrorCodes.INVALID_ARGUMENT) throw cause;
+          throw withCause(sourceError(`${shard.path}: column "${sel.field.name}" cannot be read: ${(cause as Error).message}`), cause);
+        }
       }
+      if (parts.length === 0) throw sourceError(`${first.path}: column "${s.field.name}" holds no records`);
+      return parts.length === 1 ? parts[0]! : Column.chunked(s.field.name, parts);
     });
-    return new ArrowSource<C>(path, batches.length, columns, selected.map((s) => String(s.field.type)));
+    const info: ArrowShard[] = shards.map((shard) => ({
+      path: shard.path,
+      format: shard.format,
+      records: shard.batches.reduce((n, b) => n + b.header.length, 0),
+      recordBatches: shard.batches.length,
+    }));
+    return new ArrowSource<C>(typeof path === 'string' ? path : first.path, info, columns, selected.map((s) => String(s.field.type)));
   }
+}
+
+/** The files to read: one file, a save_to_disk directory's shards, or a list. */
+function shardPaths(path: unknown): string[] {
+  if (Array.isArray(path)) {
+    if (path.length === 0) throw argumentRangeError('path must name at least one file, got an empty array');
+    path.forEach((p: unknown, i) => {
+      if (typeof p !== 'string' || p === '') throw argumentTypeError(`path[${i}] must be a non-empty string, got ${describe(p)}`);
+    });
+    return [...(path as string[])];
+  }
+  if (typeof path !== 'string' || path === '') throw argumentTypeError(`path must be a non-empty string or an array of them, got ${describe(path)}`);
+  let directory = false;
+  try {
+    directory = statSync(path).isDirectory();
+  } catch {
+    return [path]; // MappedFile.open names what is wrong
+  }
+  return directory ? stateJsonShards(path) : [path];
+}
+
+/** The data files a Hugging Face `save_to_disk` directory lists in its state.json (`_data_files`), in order. */
+function stateJsonShards(dir: string): string[] {
+  const statePath = join(dir, 'state.json');
+  let text: string;
+  try {
+    text = readFileSync(statePath, 'utf8');
+  } catch (cause) {
+    throw withCause(sourceError(`${dir} is a directory without a readable state.json (${(cause as Error).message}); ArrowSource reads a directory written by Hugging Face Dataset.save_to_disk, or pass a list of .arrow files`), cause);
+  }
+  let state: unknown;
+  try {
+    state = JSON.parse(text);
+  } catch (cause) {
+    throw withCause(sourceError(`${statePath} is not valid JSON: ${(cause as Error).message}`), cause);
+  }
+  const files = (state as { _data_files?: unknown } | null)?._data_files;
+  if (!Array.isArray(files) || files.length === 0) throw sourceError(`${statePath}: "_data_files" must be a non-empty array of { filename }, got ${describe(files)}`);
+  return files.map((f: unknown, i) => {
+    const name = (f as { filename?: unknown } | null)?.filename;
+    if (typeof name !== 'string' || name === '' || name.includes('/') || name.includes('\\') || name === '..') {
+      throw sourceError(`${statePath}: _data_files[${i}].filename must be a file name in the directory, got ${describe(name)}`);
+    }
+    return join(dir, name);
+  });
+}
+
+/** Shard k's columns for the selected ones of the first shard, checked to agree. */
+function agree(shard: Indexed, k: number, first: Indexed, selected: Selected[], all: boolean): Selected[] {
+  const fields = shard.fields;
+  const slots = fieldSlots(fields);
+  if (all) {
+    const mine = fields.map((f) => f.name).join(', ');
+    const theirs = first.fields.map((f) => f.name).join(', ');
+    if (mine !== theirs) throw sourceError(`${shard.path} (file ${k}) has the columns [${mine}] but ${first.path} has [${theirs}]; the files must agree (or name the columns with options.columns)`);
+  }
+  return selected.map((s) => {
+    const index = fields.findIndex((f) => f.name === s.field.name);
+    if (index < 0) throw sourceError(`${shard.path} (file ${k}) has no column "${s.field.name}", which ${first.path} has`);
+    const field = fields[index]!;
+    if (String(field.type) !== String(s.field.type)) {
+      throw sourceError(`${shard.path} (file ${k}): column "${field.name}" is ${String(field.type)} but ${first.path} has ${String(s.field.type)}; the files must agree`);
+    }
+    return { field, layout: layoutOf(field, shard.path), slot: slots[index]! };
+  });
+}
+
+/** Maps one file and finds its schema and record batches (file or stream format). */
+function indexFile(path: string): Indexed {
+  const file = MappedFile.open(path);
+  const head = file.bytes(0, Math.min(file.byteLength, HEADER_BYTES));
+  if (ascii(head.subarray(0, 6)) === MAGIC) {
+    const footer = readFooter(file);
+    const batches = [...footer.recordBatches()].map((block, k) => readBatch(file, block, k, path));
+    return { path, file, format: 'file', fields: footer.schema.fields, batches };
+  }
+  return readStream(file);
 }
 
 function checkColumnsOption(columns: unknown): string[] | undefined {
@@ -130,16 +255,6 @@ function readFooter(file: MappedFile): InstanceType<ArrowModules['Footer']> {
   const { Footer } = arrowModules();
   const path = file.path;
   const size = file.byteLength;
-  const head = file.bytes(0, Math.min(size, HEADER_BYTES));
-  if (ascii(head.subarray(0, 6)) !== MAGIC) {
-    // A stream starts with a message: the continuation marker 0xFFFFFFFF, or (before Arrow 0.15) its length.
-    const stream = head.length >= 4 && new DataView(head.buffer, head.byteOffset, 4).getInt32(0, true) === -1;
-    throw sourceError(
-      stream
-        ? `${path} is an Arrow IPC stream, not an Arrow IPC file; write it with the file format (pyarrow.ipc.new_file, pyarrow.feather.write_feather, apache-arrow's RecordBatchFileWriter)`
-        : `${path} is not an Arrow IPC file (it does not start with "ARROW1")`,
-    );
-  }
   if (size < HEADER_BYTES + TRAILER_BYTES) throw sourceError(`${path} is truncated: ${size} bytes cannot hold an Arrow file's header and footer`);
   const tail = file.bytes(size - TRAILER_BYTES, TRAILER_BYTES);
   if (ascii(tail.subarray(4)) !== MAGIC) throw sourceError(`${path} is truncated: it does not end with the Arrow footer's "ARROW1"`);
@@ -154,6 +269,68 @@ function readFooter(file: MappedFile): InstanceType<ArrowModules['Footer']> {
   } catch (cause) {
     throw withCause(sourceError(`${path}: the Arrow footer cannot be decoded: ${(cause as Error).message}`), cause);
   }
+}
+
+/**
+ * A stream's schema and record batches, found by walking its message headers
+ * (each message: the continuation marker 0xFFFFFFFF, or before Arrow 0.15
+ * nothing, an int32 metadata length, the metadata, then a body the metadata
+ * sizes); bodies are skipped, never read. Dictionary batches are skipped too
+ * (dictionary columns are refused).
+ */
+function readStream(file: MappedFile): Indexed {
+  const { Message, MessageHeader } = arrowModules();
+  const path = file.path;
+  const size = file.byteLength;
+  const notArrow = () => sourceError(`${path} is neither an Arrow IPC file (it does not start with "ARROW1") nor an Arrow IPC stream (it does not start with a schema message)`);
+  let schema: Schema | undefined;
+  const batches: Batch[] = [];
+  let offset = 0;
+  for (let m = 0; offset < size; m++) {
+    const where = `${path}: message ${m} at byte ${offset}`;
+    if (offset + 4 > size) throw sourceError(`${where} is truncated: the stream ends inside its length prefix`);
+    const prefix = file.bytes(offset, Math.min(8, size - offset));
+    const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
+    const continued = view.getInt32(0, true) === -1;
+    if (continued && prefix.length < 8) throw sourceError(`${where} is truncated: the stream ends inside its length prefix`);
+    const length = view.getInt32(continued ? 4 : 0, true);
+    const start = offset + (continued ? 8 : 4);
+    if (length === 0) break; // the end-of-stream marker
+    if (length < 0 || start + length > size) {
+      if (m === 0) throw notArrow();
+      throw sourceError(`${where} is truncated: its metadata (${length} bytes) lies past the end of the file (${size} bytes)`);
+    }
+    const bytes = file.bytes(start, length);
+    let header: { type: number; bodyLength: bigint };
+    try {
+      header = checkMessage(bytes);
+    } catch (cause) {
+      if (m === 0) throw withCause(notArrow(), cause);
+      throw withCause(sourceError(`${where}: its metadata cannot be decoded: ${(cause as Error).message}`), cause);
+    }
+    const bodyLength = Number(header.bodyLength);
+    const body = start + length;
+    if (!Number.isSafeInteger(bodyLength) || bodyLength < 0 || body + bodyLength > size) {
+      throw sourceError(`${where} is truncated: its body [${body}, +${header.bodyLength}) lies past the end of the file (${size} bytes)`);
+    }
+    if (header.type === MessageHeader.Schema) {
+      if (schema !== undefined) throw sourceError(`${where} is a second schema message; a stream has one`);
+      try {
+        schema = Message.decode(bytes).header() as Schema;
+      } catch (cause) {
+        throw withCause(sourceError(`${where}: its schema cannot be decoded: ${(cause as Error).message}`), cause);
+      }
+    } else if (header.type === MessageHeader.RecordBatch) {
+      if (schema === undefined) throw m === 0 ? notArrow() : sourceError(`${where} is a record batch before the stream's schema`);
+      batches.push(readBatch(file, { offset, metaDataLength: body - offset, bodyLength }, batches.length, path));
+    } else if (header.type !== MessageHeader.DictionaryBatch) {
+      if (m === 0) throw notArrow();
+      throw sourceError(`${where} has message type ${header.type}, which an IPC stream does not hold`);
+    }
+    offset = body + bodyLength;
+  }
+  if (schema === undefined) throw notArrow();
+  return { path, file, format: 'stream', fields: schema.fields, batches };
 }
 
 interface Batch {
@@ -314,8 +491,9 @@ function layoutOf(field: Field, path: string): Layout {
   }
 }
 
-/** A column over every record batch: one checked part per non-empty batch, chunked (bools: unpacked into one array). */
-function readColumn(file: MappedFile, path: string, s: Selected, batches: Batch[], rows: number): Column {
+/** A file's part of a column: one checked part per non-empty record batch (bools: unpacked into one array). */
+function readColumn(file: MappedFile, path: string, s: Selected, batches: Batch[]): Column[] {
+  const rows = batches.reduce((n, b) => n + b.header.length, 0);
   const { field, layout, slot } = s;
   const name = field.name;
   const parts: Column[] = [];
@@ -343,8 +521,8 @@ function readColumn(file: MappedFile, path: string, s: Selected, batches: Batch[
     }
     row += n;
   }
-  if (bools !== undefined) return Column.fixed(name, bools);
-  return combine(name, parts);
+  if (bools !== undefined) return rows === 0 ? [] : [Column.fixed(name, bools)];
+  return parts;
 }
 
 /** One record batch's part of a column, checked against the batch's metadata. */
@@ -403,12 +581,6 @@ function region(file: MappedFile, offset: number, length: number, dtype: Dtype, 
   const size = DTYPES[dtype].BYTES_PER_ELEMENT;
   if (offset % size !== 0) throw sourceError(`${where}: a buffer at byte ${offset} is not aligned to its ${size}-byte ${dtype} elements`);
   return file.region(offset, length, dtype);
-}
-
-/** One column from its parts, one per record batch. */
-function combine(name: string, parts: Column[]): Column {
-  if (parts.length === 1) return parts[0]!;
-  return Column.chunked(name, parts);
 }
 
 function plural(count: number, noun: string): string {

@@ -10,7 +10,7 @@
 import { withCode } from '../errors.js';
 import { argumentRangeError, argumentTypeError, ErrorCodes, sourceError } from '../error-codes.js';
 import { isResizable } from '../loader/pinned-buffers.js';
-import { type HugePageAdvice, native, type NativeColumn, type NativeRegion } from '../native.js';
+import { type HugePageAdvice, native, type NativeColumn, type NativeMix, type NativeRegion } from '../native.js';
 import { DTYPES, dtypeOf, type Dtype, type TypedArray } from '../typed-arrays.js';
 import { describe } from '../validate.js';
 import { adviseArray, adviseMapping } from './huge-page-advice.js';
@@ -225,7 +225,7 @@ export class Column<B extends BatchColumn = BatchColumn> {
    * One column whose rows are the parts' rows, one part after another (an
    * Arrow file's record batches): parts made by Column.fixed or Column.ragged
    * of the same kind, dtype, rowShape, offset width and pad; their names are
-   * ignored. The core finds each row's part by binary search; nothing is
+   * ignored. The core finds each row's part in O(1) (rp::ChunkIndex); nothing is
    * copied or allocated per row.
    */
   static chunked<B extends BatchColumn>(name: string, parts: readonly Column<B>[]): Column<B> {
@@ -263,6 +263,29 @@ export class Column<B extends BatchColumn = BatchColumn> {
       hugePages: first!.hugePages,
       spec: { kind: 'chunked', name, parts: parts.map((p) => p.spec) },
       arrays: parts.flatMap((p) => p.arrays),
+    });
+  }
+
+  /**
+   * @internal A mixed source's column (MixedSource): the sources' columns one
+   * after another (their parts, for chunked ones), read through `mix`; it has
+   * `records` records. The caller has checked the columns agree.
+   */
+  static mixed<B extends BatchColumn>(name: string, columns: readonly Column<B>[], mix: NativeMix, records: number): Column<B> {
+    const first = columns[0]!;
+    const parts = columns.flatMap((c) => (c.spec.kind === 'chunked' ? c.spec.parts : [c.spec]));
+    const lengths = columns.map((p) => p.maxRowLength).filter((m): m is number => m !== undefined);
+    return new Column<B>(token, {
+      name,
+      dtype: first.dtype,
+      kind: first.kind,
+      rows: records,
+      rowShape: first.rowShape,
+      pad: first.pad,
+      maxRowLength: lengths.length === 0 ? undefined : Math.max(...lengths),
+      hugePages: first.hugePages,
+      spec: { kind: 'chunked', name, parts, mix },
+      arrays: columns.flatMap((p) => p.arrays),
     });
   }
 }

@@ -5,6 +5,9 @@
 //                              lo(e)), hi(e)), lo(r)), hi(r))
 // where K = key_from_seed(seed), lo/hi are the 32-bit halves, and r is the
 // batch's first record index (n for an empty batch, which no record has).
+//   repeat key of a mix's source s, repeat r (rp::Mix):
+//                          fold_in(fold_in(fold_in(fold_in(fold_in(K, 2),
+//                              lo(s)), hi(s)), lo(r)), hi(r))
 #pragma once
 #include <cstdint>
 
@@ -14,5 +17,6 @@ namespace rp {
 
 Key order_key(uint64_t seed, uint64_t epoch);
 Key batch_key(uint64_t seed, uint64_t epoch, uint64_t first_record);
+Key repeat_key(uint64_t seed, uint64_t source, uint64_t repeat);
 
 }  // namespace rp

@@ -6,6 +6,7 @@
 namespace rp {
 
 class ThreadPool;
+class ChunkIndex;
 
 // Copies row indices[j] of src (src_rows rows of row_bytes bytes) to row j of
 // dst. Checks every index before copying anything: an index >= src_rows
@@ -24,12 +25,16 @@ void gather_rows(const uint8_t* src, size_t src_rows, size_t row_bytes,
 
 // The same from a source made of chunks (an Arrow file's record batches):
 // chunk k holds rows [first[k], first[k + 1]) at chunks[k] (first has
-// nchunks + 1 entries, first[0] = 0). Each row is found by binary search,
-// then copied as gather_rows copies (prefetch, streaming stores, the pool);
-// no address ordering.
+// nchunks + 1 entries, first[0] = 0). Each row's chunk is found in O(1)
+// (rp::ChunkIndex), then copied as gather_rows copies (prefetch, streaming
+// stores, the pool); no address ordering. This form builds the index per
+// call; callers gathering many batches keep one and use the next.
 void gather_rows_chunked(const uint8_t* const* chunks, const uint64_t* first,
                          size_t nchunks, size_t row_bytes,
                          const uint32_t* indices, size_t count, uint8_t* dst,
                          ThreadPool* pool);
+void gather_rows_chunked(const uint8_t* const* chunks, const ChunkIndex& index,
+                         size_t row_bytes, const uint32_t* indices,
+                         size_t count, uint8_t* dst, ThreadPool* pool);
 
 }  // namespace rp

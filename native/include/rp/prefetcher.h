@@ -28,6 +28,8 @@
 #include <string>
 
 #include "rp/batch_schedule.h"
+#include "rp/chunk_index.h"
+#include "rp/mix.h"
 #include "rp/permutation.h"
 #include "rp/ragged.h"
 #include "rp/random.h"
@@ -69,6 +71,11 @@ struct SourceColumn {
   std::vector<uint64_t> chunk_first;
   std::vector<const uint8_t*> chunk_data;
   std::vector<RaggedColumn> chunk_ragged;
+  // A mixed source's column (rp::Mix), when set: a batch's record i reads
+  // row mix->row(i) of this column (the sources' rows one after another), so
+  // the mix may hold more records than the column has rows. Columns of one
+  // source share one Mix, which maps each batch once.
+  std::shared_ptr<const Mix> mix;
 
   uint64_t row_count() const {
     if (!chunk_first.empty()) return chunk_first.back();
@@ -227,6 +234,8 @@ class Prefetcher {
   const BatchLayout layout_;
   const size_t capacity_;  // bytes of each block lent
 
+  // Per chunked column, where its rows' chunks are (unused for plain ones).
+  std::vector<ChunkIndex> chunk_index_;
   // Per ragged/padded column, its chunks (one for a plain column).
   std::vector<RaggedChunks> chunks_;
   std::vector<std::vector<uint64_t>> one_chunk_first_;
@@ -234,6 +243,8 @@ class Prefetcher {
   // start (plan_ragged's output), and the values' bytes.
   std::vector<std::vector<const uint8_t*>> src_;
   std::vector<size_t> value_bytes_;
+  // Used by the producer only: per distinct Mix, the batch's rows it maps to.
+  std::vector<std::pair<const Mix*, std::vector<uint32_t>>> mixed_rows_;
 
   std::mutex mu_;
   std::condition_variable work_cv_;   // the producer waits here

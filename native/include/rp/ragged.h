@@ -18,6 +18,7 @@
 
 namespace rp {
 
+class ChunkIndex;
 class ThreadPool;
 
 // Bad data in a source (offsets out of bounds or decreasing, a batch too
@@ -52,11 +53,14 @@ constexpr uint64_t kMaxBatchElements = 0x7fffffff;
 
 // A ragged column made of chunks (an Arrow file's record batches): chunk k
 // holds the column's rows [first[k], first[k + 1]). Every chunk has the same
-// element_bytes and offsets64. A plain column is one chunk.
+// element_bytes and offsets64. A plain column is one chunk. index, when set,
+// finds a row's chunk (built over `first`); without it a call with several
+// chunks builds one.
 struct RaggedChunks {
   const RaggedColumn* chunks = nullptr;
   const uint64_t* first = nullptr;  // count + 1 entries, first[0] = 0
   size_t count = 0;
+  const ChunkIndex* index = nullptr;
 };
 
 // Pass 1 over the rows idx[0, count) (each < the column's rows): writes the
