@@ -23,6 +23,8 @@ export const ErrorCodes = {
   BUFFER_PINNED: 'RP_BUFFER_PINNED',
   /** The native addon could not be found or loaded. */
   ADDON_UNAVAILABLE: 'RP_ADDON_UNAVAILABLE',
+  /** An optional peer dependency a feature needs is not installed (the message says what to install). */
+  DEPENDENCY_MISSING: 'RP_DEPENDENCY_MISSING',
   /** This host cannot read or write step files (big-endian). */
   PLATFORM_UNSUPPORTED: 'RP_PLATFORM_UNSUPPORTED',
 } as const;
