@@ -16,8 +16,8 @@
 // @aws-sdk/client-s3 is an optional peer dependency, imported on first use.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { CheckpointExistsError, CheckpointLockedError } from '../errors.js';
-import { argumentRangeError, argumentTypeError, codedError, ErrorCodes } from '../error-codes.js';
+import { CheckpointExistsError, CheckpointLockedError, ResumablePipelineError } from '../errors.js';
+import { argumentRangeError, argumentTypeError, ErrorCodes } from '../error-codes.js';
 import { native } from '../native.js';
 import { describe, plainObject } from '../validate.js';
 import { LOCK_FILE } from './posix-step-store.js';
@@ -55,11 +55,10 @@ function loadSdk(): Promise<Sdk> {
     sdkPromise = undefined;
     const code = (err as { code?: unknown } | null)?.code;
     if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw err;
-    throw Object.assign(
-      codedError(
-        'S3StepStore needs the AWS SDK for S3, an optional peer dependency of resumable-pipeline: npm install @aws-sdk/client-s3',
-        ErrorCodes.DEPENDENCY_MISSING,
-      ),
+    // A ResumablePipelineError, so readers and writers pass it on unwrapped.
+    throw new ResumablePipelineError(
+      ErrorCodes.DEPENDENCY_MISSING,
+      'S3StepStore needs the AWS SDK for S3, an optional peer dependency of resumable-pipeline: npm install @aws-sdk/client-s3',
       { cause: err },
     );
   });
