@@ -13,6 +13,7 @@ import { loaderLabSection, loaderSection } from './loader.js';
 import { permutationSection } from './permutation.js';
 import { memorySection } from './rss.js';
 import { sourcesSection } from './sources.js';
+import { storeSection } from './store.js';
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => {
@@ -39,6 +40,7 @@ const sections: Section[] = [
   gatherOrdinarySection,
   overheadSection,
   sourcesSection,
+  storeSection,
 ];
 
 async function main(): Promise<void> {

@@ -419,7 +419,10 @@ export class PipelineCheckpoint {
       }
       prune = stepsToPrune(after, retention, metrics).filter((s) => s !== step);
       // A file of this step still known here is one this save means to replace (a rewind, or the same step again).
-      failed = await this.store.put(stepFileName(step), bytes, prune.map(stepFileName), { replace: this.known.includes(step) });
+      failed = await this.store.put(stepFileName(step), bytes, prune.map(stepFileName), {
+        replace: this.known.includes(step),
+        onDurable: () => durable(file), // the save resolves now; retention's removals follow
+      });
     } catch (err) {
       // A read on the way (a conflict check, keepBest's metrics) fails the save as a write error.
       if (err instanceof CheckpointReadError) throw new CheckpointWriteError(file, err.cause);

@@ -6,8 +6,9 @@
 //
 // - Writes send the CRC32C of the object (x-amz-checksum-crc32c, computed by
 //   the core, so the SDK neither hashes nor streams with aws-chunked framing)
-//   and If-None-Match: * unless replacing. A HEAD before the PUT refuses an
-//   existing step on servers that ignore the condition (s3rver).
+//   and If-None-Match: * unless replacing. On servers that ignore the
+//   condition (s3rver), the writer's lock and its listing refuse an existing
+//   step (and a HEAD before the PUT, for a put made without the lock).
 // - One writer per prefix: a lock object taken with a conditional put and
 //   held by a lease that a timer renews; a writer that dies holding it blocks
 //   others until the lease runs out (leaseMs), then the next writer takes over.
@@ -204,15 +205,17 @@ export class S3StepStore implements StepStore {
 
   /**
    * One PutObject of the whole file, with its CRC32C and (unless
-   * options.replace) If-None-Match: *; then, once the server has answered 200,
-   * one DeleteObjects per 1000 pruned names.
+   * options.replace) If-None-Match: *; then, once the server has answered 200
+   * (options.onDurable), one DeleteObjects per 1000 pruned names.
    */
   async put(name: string, bytes: Uint8Array, prune: readonly string[] = [], options: PutOptions = {}): Promise<PruneFailure[]> {
     const { sdk, client } = await this.sdk();
     await this.held?.check();
     const file = `${this.location}/${name}`;
-    // Our own check, for servers that ignore If-None-Match (the lock keeps other writers out meanwhile).
-    if (options.replace !== true && (await this.exists(name))) throw new CheckpointExistsError(file);
+    // Our own check, for servers that ignore If-None-Match. Under this store's
+    // lock the writer has listed the prefix and checked the name itself (a
+    // PipelineCheckpoint does), so the round trip is spared there.
+    if (options.replace !== true && this.held === undefined && (await this.exists(name))) throw new CheckpointExistsError(file);
     const crc = crc32cBase64(bytes);
     let answer: import('@aws-sdk/client-s3').PutObjectCommandOutput;
     try {
@@ -234,6 +237,7 @@ export class S3StepStore implements StepStore {
     if (answer.ChecksumCRC32C !== undefined && answer.ChecksumCRC32C !== crc) {
       throw new Error(`the server stored ${file} with CRC32C ${answer.ChecksumCRC32C}, not the ${crc} sent`);
     }
+    options.onDurable?.();
     return this.removeMany(prune);
   }
 

@@ -108,15 +108,14 @@ describe('S3StepStore: saving and restoring', () => {
     await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}/probe`, Body: 'second', IfNoneMatch: '*' }));
     expect(Buffer.from((await objectBytes(`${prefix}/probe`))!).toString()).toBe('second');
 
-    // Our own check refuses it: the store's HEAD before its PUT.
-    const store = storeFor(prefix);
-    const ckpt = new PipelineCheckpoint(`s3://${BUCKET}/${prefix}`, { store });
+    // Our own checks refuse it. A put without the lock: the store's HEAD before its PUT.
+    const ckpt = checkpointFor(prefix);
     await ckpt.save(holder('one'), { step: 1 });
     const before = await objectBytes(`${prefix}/step_1.msgpack`);
     const file = `s3://${BUCKET}/${prefix}/step_1.msgpack`;
-    await expect(store.put('step_1.msgpack', new Uint8Array([1, 2, 3]))).rejects.toThrow(new CheckpointExistsError(file));
+    await expect(storeFor(prefix).put('step_1.msgpack', new Uint8Array([1, 2, 3]))).rejects.toThrow(new CheckpointExistsError(file));
     expect(await objectBytes(`${prefix}/step_1.msgpack`)).toEqual(before);
-    // Through the checkpoint: the same step again is refused, with overwrite it is replaced.
+    // Under the lock: the writer's listing. The same step again is refused, with overwrite it is replaced.
     await expect(ckpt.save(holder('again'), { step: 1 })).rejects.toMatchObject({ code: 'RP_CHECKPOINT_EXISTS' });
     await ckpt.save(holder('replaced'), { step: 1, overwrite: true });
     await ckpt.close();
