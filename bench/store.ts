@@ -120,7 +120,7 @@ export const storeSection: Section = {
           baseline: 'bare PutObject',
           target: '≤ 2×',
           met: s.save / s.put <= 2,
-          note: 'HEAD (our overwrite check) + PutObject with CRC32C; keep: 2 prunes one step per save after it',
+          note: 'one PutObject with the CRC32C (under the lock, no HEAD); keep: 2 prunes a step after the save resolves',
         },
         { figure: `bare ListObjectsV2 page (${STEPS_IN_BUCKET} keys) + GetObject of the newest, p50`, value: r.bare, unit: 'ms' },
         {
