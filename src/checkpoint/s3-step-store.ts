@@ -178,7 +178,8 @@ export class S3StepStore implements StepStore {
     return names;
   }
 
-  async read(name: string): Promise<StoredFile | undefined> {
+  /** One GetObject of the file name: its bytes, time and ETag, or undefined if there is no such object. */
+  private async get(name: string): Promise<{ bytes: Uint8Array; mtimeMs: number; etag: string | undefined } | undefined> {
     const { sdk, client } = await this.sdk();
     let answer: import('@aws-sdk/client-s3').GetObjectCommandOutput;
     try {
@@ -188,7 +189,12 @@ export class S3StepStore implements StepStore {
       throw err;
     }
     const bytes = await answer.Body!.transformToByteArray();
-    return { bytes, size: bytes.length, mtimeMs: answer.LastModified?.getTime() ?? 0 };
+    return { bytes, mtimeMs: answer.LastModified?.getTime() ?? 0, etag: answer.ETag };
+  }
+
+  async read(name: string): Promise<StoredFile | undefined> {
+    const found = await this.get(name);
+    return found === undefined ? undefined : { bytes: found.bytes, size: found.bytes.length, mtimeMs: found.mtimeMs };
   }
 
   /** Whether an object exists under name (a HEAD). */
@@ -294,15 +300,9 @@ export class S3StepStore implements StepStore {
 
   /** @internal The lock object as stored, with its ETag; undefined if there is none. */
   async readLock(): Promise<{ body: LockBody | undefined; etag: string | undefined } | undefined> {
-    const { sdk, client } = await this.sdk();
-    let answer: import('@aws-sdk/client-s3').GetObjectCommandOutput;
-    try {
-      answer = (await client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key: this.key(LOCK_FILE) }))) as typeof answer;
-    } catch (err) {
-      if (isMissing(err)) return undefined;
-      throw err;
-    }
-    const text = await answer.Body!.transformToString();
+    const found = await this.get(LOCK_FILE);
+    if (found === undefined) return undefined;
+    const text = Buffer.from(found.bytes.buffer, found.bytes.byteOffset, found.bytes.byteLength).toString('utf8');
     let body: LockBody | undefined;
     try {
       const parsed = JSON.parse(text) as Partial<LockBody>;
@@ -310,7 +310,7 @@ export class S3StepStore implements StepStore {
     } catch {
       body = undefined; // unreadable: treated as expired
     }
-    return { body, etag: answer.ETag };
+    return { body, etag: found.etag };
   }
 
   /** @internal Writes the lock object; false if the condition failed. */
