@@ -412,7 +412,11 @@ class S3Lock implements StepStoreLock {
     this.onRelease?.();
     await this.renewing?.catch(() => {});
     if (this.lost) return;
-    const current = await this.store.readLock();
-    if (current?.body?.owner === this.owner) await this.store.deleteLock();
+    try {
+      const current = await this.store.readLock();
+      if (current?.body?.owner === this.owner) await this.store.deleteLock();
+    } catch {
+      // The server is unreachable: the lock object stays until its lease runs out, as a dead writer's does.
+    }
   }
 }
