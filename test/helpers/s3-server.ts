@@ -48,6 +48,11 @@ export class S3Server {
     return new S3Client(this.clientConfig());
   }
 
+  /** Every request so far, in order, with the conditional and checksum headers it carried. */
+  requests(): Array<{ request: string; path: string; headers: Record<string, string> }> {
+    return this.child!.lines.filter((l) => l.startsWith('{"request"')).map((l) => JSON.parse(l) as never);
+  }
+
   /** Resolves once a request whose path matches has started. */
   async requestStarted(method: string, path: RegExp): Promise<void> {
     await this.child!.waitFor((l) => {

@@ -1,6 +1,7 @@
 // S3StepStore against a real S3-compatible server (s3rver on loopback): the
 // write protocol, what we check ourselves where s3rver does not, and faults.
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   CheckpointExistsError,
@@ -11,6 +12,8 @@ import {
   type State,
 } from '../../../src/index.js';
 import { encodeStepFile } from '../../../src/checkpoint/step-file.js';
+import { native } from '../../../src/native.js';
+import { Child, ROOT } from '../../helpers/child-process.js';
 import { BUCKET, S3Server } from '../../helpers/s3-server.js';
 
 const server = new S3Server();
@@ -25,6 +28,8 @@ afterAll(async () => {
   client?.destroy();
   await server.stop();
 });
+
+const crc32c = (bytes: Uint8Array): number => native().crc32c(bytes) >>> 0;
 
 /** A fresh prefix per test, so tests never see each other's objects. */
 function freshPrefix(): string {
@@ -91,6 +96,60 @@ describe('S3StepStore: saving and restoring', () => {
     await expect(client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: `${prefix}/.resumable-pipeline.lock` }))).rejects.toMatchObject({
       name: 'NotFound',
     });
+  });
+
+  it('sends each step with its CRC32C and If-None-Match: *, a replacement without the condition, and never aws-chunked', async () => {
+    const prefix = freshPrefix();
+    const ckpt = checkpointFor(prefix);
+    await ckpt.save(holder({ a: new Float64Array(200_000) }), { step: 1 });
+    await ckpt.save(holder('again'), { step: 1, overwrite: true });
+    await ckpt.close();
+    const puts = server.requests().filter((r) => r.request === 'PUT' && r.path === `/${BUCKET}/${prefix}/step_1.msgpack`);
+    expect(puts).toHaveLength(2);
+    const crc = (bytes: Uint8Array) => {
+      const b = Buffer.alloc(4);
+      b.writeUInt32BE(crc32c(bytes));
+      return b.toString('base64');
+    };
+    const stored = (await objectBytes(`${prefix}/step_1.msgpack`))!;
+    // No content-encoding (aws-chunked) and no other checksum: exactly these headers.
+    expect(puts[0]!.headers).toEqual({
+      'if-none-match': '*',
+      'x-amz-checksum-crc32c': expect.stringMatching(/^[A-Za-z0-9+/]{6}==$/),
+      'x-amz-sdk-checksum-algorithm': 'CRC32C',
+    });
+    expect(puts[1]!.headers).toEqual({ 'x-amz-checksum-crc32c': crc(stored), 'x-amz-sdk-checksum-algorithm': 'CRC32C' });
+    const lockPuts = server.requests().filter((r) => r.request === 'PUT' && r.path === `/${BUCKET}/${prefix}/.resumable-pipeline.lock`);
+    expect(lockPuts[0]!.headers).toMatchObject({ 'if-none-match': '*' });
+  });
+
+  it("checks the server's answer: a 412 is RP_CHECKPOINT_EXISTS, a CRC32C other than the one sent fails the save", async () => {
+    const prefix = freshPrefix();
+    const real = server.client();
+    let answer: 'precondition' | 'bad-crc' | undefined;
+    // What a server that enforces the condition, or stores other bytes, answers.
+    const client = {
+      async send(command: object): Promise<unknown> {
+        if (command instanceof PutObjectCommand && command.input.Key === `${prefix}/step_1.msgpack` && answer !== undefined) {
+          if (answer === 'precondition') {
+            throw Object.assign(new Error('At least one of the pre-conditions you specified did not hold'), { name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } });
+          }
+          return { ...((await real.send(command)) as object), ChecksumCRC32C: 'AAAAAA==' };
+        }
+        return real.send(command as never);
+      },
+    };
+    const ckpt = new PipelineCheckpoint(`s3://${BUCKET}/${prefix}`, { store: new S3StepStore({ bucket: BUCKET, prefix, client }) });
+    answer = 'precondition';
+    await expect(ckpt.save(holder(1), { step: 1 })).rejects.toThrow(new CheckpointExistsError(`s3://${BUCKET}/${prefix}/step_1.msgpack`));
+    answer = 'bad-crc';
+    await expect(ckpt.save(holder(1), { step: 1 })).rejects.toMatchObject({
+      code: 'RP_CHECKPOINT_WRITE_FAILED',
+      message: expect.stringContaining('with CRC32C AAAAAA==, not the'),
+    });
+    answer = undefined;
+    await ckpt.close();
+    real.destroy();
   });
 
   it('an s3:// location with a store for another prefix is refused', () => {
@@ -192,6 +251,30 @@ describe('S3StepStore: one writer per prefix', () => {
     await first.close();
     await second.save(holder(2), { step: 2 });
     await second.close();
+    expect(await checkpointFor(prefix).steps()).toEqual([1, 2]);
+  });
+
+  it('a writer process killed with SIGKILL holds the lock until its lease runs out', async () => {
+    const prefix = freshPrefix();
+    const leaseMs = 1500;
+    const options = { bucket: BUCKET, prefix, clientConfig: server.clientConfig(), leaseMs };
+    const script = `
+      const { PipelineCheckpoint, S3StepStore } = require(${JSON.stringify(join(ROOT, 'dist/cjs/index.js'))});
+      const ckpt = new PipelineCheckpoint(${JSON.stringify(`s3://${BUCKET}/${prefix}`)}, { store: new S3StepStore(${JSON.stringify(options)}) });
+      ckpt.save({ getState: () => 'child', setState() {} }, { step: 1 }).then(() => { console.log('saved'); setInterval(() => {}, 1000); });`;
+    const child = new Child(process.execPath, ['-e', script], { ...process.env });
+    try {
+      await child.waitFor((l) => l === 'saved');
+    } finally {
+      child.proc.kill('SIGKILL');
+    }
+    await child.exited;
+    const killedAt = Date.now();
+    const ckpt = checkpointFor(prefix);
+    await expect(ckpt.save(holder(2), { step: 2 })).rejects.toMatchObject({ code: 'RP_CHECKPOINT_LOCKED' });
+    await new Promise((r) => setTimeout(r, leaseMs - (Date.now() - killedAt) + 100));
+    await ckpt.save(holder(2), { step: 2 });
+    await ckpt.close();
     expect(await checkpointFor(prefix).steps()).toEqual([1, 2]);
   });
 
