@@ -12,7 +12,8 @@ export function isUrlLocation(location: string): boolean {
 /** A directory resolved to an absolute path; a URL without its trailing slashes. */
 export function normalizeLocation(location: string): string {
   if (!isUrlLocation(location)) return resolvePath(location);
-  return location.replace(/\/+$/, '');
+  const scheme = location.indexOf('://') + 3;
+  return location.slice(0, scheme) + location.slice(scheme).replace(/\/+$/, '');
 }
 
 /** The file `name` inside location. */

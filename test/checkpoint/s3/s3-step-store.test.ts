@@ -158,6 +158,12 @@ describe('S3StepStore: saving and restoring', () => {
     );
     expect(() => new S3StepStore({ bucket: 'Bad_Bucket' })).toThrow(expect.objectContaining({ code: 'RP_INVALID_ARGUMENT' }));
     expect(() => new S3StepStore({ bucket: BUCKET, prefix: 'x/' })).toThrow(/options\.prefix/);
+    expect(() => new PipelineCheckpoint('s3://')).toThrow(expect.objectContaining({ code: 'RP_INVALID_ARGUMENT', message: expect.stringContaining('s3://bucket/prefix') }));
+    expect(() => new PipelineCheckpoint('gs://bucket/run')).toThrow(expect.objectContaining({ code: 'RP_INVALID_ARGUMENT', message: expect.stringContaining('unsupported checkpoint location') }));
+    expect(() => new S3StepStore({ bucket: BUCKET, client: server.client(), clientConfig: {} })).toThrow(/cannot both be given/);
+    expect(() => new S3StepStore({ bucket: BUCKET, leaseMs: 5 })).toThrow(/options\.leaseMs/);
+    // Without a store, an s3:// location gets one with the SDK's default client (created on first use).
+    expect(new PipelineCheckpoint(`s3://${BUCKET}/some/run/`).directory).toBe(`s3://${BUCKET}/some/run`);
   });
 
   it('never overwrites a step without overwrite: true, even where the server ignores If-None-Match', async () => {
