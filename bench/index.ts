@@ -17,6 +17,7 @@ import { mixSection, packSection } from './mix-pack.js';
 import { memorySection } from './rss.js';
 import { arrowSection, sourcesSection } from './sources.js';
 import { transformsSection } from './transforms.js';
+import { storeSection } from './store.js';
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => {
@@ -52,6 +53,7 @@ const sections: Section[] = [
   arrowSection,
   mixSection,
   packSection,
+  storeSection,
 ];
 
 async function main(): Promise<void> {

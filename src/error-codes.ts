@@ -27,6 +27,8 @@ export const ErrorCodes = {
   ADDON_UNAVAILABLE: 'RP_ADDON_UNAVAILABLE',
   /** A CUDA call failed on the device (out of device memory, a kernel fault): Error from the CUDA addon. */
   CUDA_FAILED: 'RP_CUDA_FAILED',
+  /** An optional peer dependency a feature needs is not installed (the message says what to install). */
+  DEPENDENCY_MISSING: 'RP_DEPENDENCY_MISSING',
   /** This host cannot read or write step files (big-endian). */
   PLATFORM_UNSUPPORTED: 'RP_PLATFORM_UNSUPPORTED',
 } as const;

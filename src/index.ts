@@ -10,6 +10,7 @@ export { CheckpointableIterator } from './iterator/checkpointable-iterator.js';
 export type { Checkpointable, State } from './iterator/state.js';
 export * from './checkpoint/index.js';
 export * from './errors.js';
+export { shardFromEnv, type ShardFromEnv, type ShardSource } from './loader/shard-from-env.js';
 export { DataLoader, type DataLoaderOptions, type DataLoaderState, type DataLoaderFingerprint } from './loader/data-loader.js';
 export type { BatchInfo, BatchOf, ColumnBatch, MapContext, RecordBatch } from './loader/batch.js';
 export { ArraySource, type ArrayColumnInfo, type ArrayColumnSpec, type ColumnSpec, type RaggedColumnSpec } from './sources/array-source.js';

@@ -7,4 +7,5 @@ export { encodeState } from './state-encoder.js';
 export { decodeState } from './state-decoder.js';
 export { inspectDirectory, type DirectoryReport, type StepFileReport } from './inspect.js';
 export { PosixStepStore } from './posix-step-store.js';
-export type { PruneFailure, StepStore, StepStoreLock, StoredFile } from './step-store.js';
+export type { PruneFailure, PutOptions, StepStore, StepStoreLock, StoredFile } from './step-store.js';
+export { S3StepStore, type S3ClientLike, type S3StepStoreOptions } from './s3-step-store.js';

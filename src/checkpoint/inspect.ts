@@ -1,9 +1,9 @@
 // A read-only report on a checkpoint directory: every step file checked as
 // restore would check it. Used by the CLI; it never takes the lock or changes
 // anything, so it is safe to run beside a live writer.
-import { join, resolve } from 'node:path';
 import type { State } from '../iterator/state.js';
-import { PosixStepStore } from './posix-step-store.js';
+import { checkStoreLocation, defaultStore } from './default-store.js';
+import { normalizeLocation, pathIn } from './location.js';
 import { listNames, SET_ASIDE_FILE, stepFileStatus, stepsIn, TEMP_FILE } from './step-directory.js';
 import type { StepStore } from './step-store.js';
 import { argumentTypeError } from '../error-codes.js';
@@ -32,11 +32,12 @@ export interface DirectoryReport {
   tempFiles: string[];
 }
 
-/** `store` (default: a PosixStepStore over the directory) is where the files are read from. */
+/** `store` (default: a PosixStepStore over the directory, an S3StepStore for s3://bucket/prefix) is where the files are read from. */
 export async function inspectDirectory(directory: string, options: { store?: StepStore | undefined } = {}): Promise<DirectoryReport> {
   if (typeof directory !== 'string' || directory === '') throw argumentTypeError('directory must be a non-empty string');
-  const dir = resolve(directory);
-  const store = options.store ?? new PosixStepStore(dir);
+  const dir = normalizeLocation(directory);
+  if (options.store !== undefined) checkStoreLocation(options.store, dir, 'options.store');
+  const store = options.store ?? defaultStore(dir);
   const names = (await listNames(store, dir)).sort();
   const steps: StepFileReport[] = [];
   for (const step of stepsIn(names)) {
@@ -52,7 +53,7 @@ export async function inspectDirectory(directory: string, options: { store?: Ste
   return {
     directory: dir,
     steps,
-    setAside: names.filter((n) => SET_ASIDE_FILE.test(n)).map((n) => join(dir, n)),
-    tempFiles: names.filter((n) => TEMP_FILE.test(n)).map((n) => join(dir, n)),
+    setAside: names.filter((n) => SET_ASIDE_FILE.test(n)).map((n) => pathIn(dir, n)),
+    tempFiles: names.filter((n) => TEMP_FILE.test(n)).map((n) => pathIn(dir, n)),
   };
 }

@@ -2,7 +2,6 @@
 // durably in the background, pruned by retention, read back with fallback.
 // The guarantees and the policies are spelled out in FORMAT.md §5-§7.
 // All storage goes through a StepStore (PosixStepStore unless one is given).
-import { join, resolve } from 'node:path';
 import {
   CheckpointClosedError,
   CheckpointCorruptError,
@@ -15,7 +14,8 @@ import {
 import type { State } from '../iterator/state.js';
 import { argumentTypeError, boolean, describe, integer, optionalInteger, plainObject } from '../validate.js';
 import { applyPayload, capturePayload, type CheckpointTarget, resolveTarget } from './parts.js';
-import { PosixStepStore } from './posix-step-store.js';
+import { checkStoreLocation, defaultStore } from './default-store.js';
+import { normalizeLocation, pathIn } from './location.js';
 import { type KeepBest, metricOf, parseKeepBest, rankByMetric, type RetentionPolicy, stepsToPrune } from './retention.js';
 import { installSaveOnSignal, type SaveOnSignalOptions } from './save-on-signal.js';
 import { encodeStepFile } from './step-file.js';
@@ -29,6 +29,13 @@ export interface PipelineCheckpointOptions extends RetentionPolicy {
    * `directory` still names the files in errors and resolved paths.
    */
   store?: StepStore | undefined;
+  /**
+   * Whether this process writes (default true). With many processes on one
+   * directory or bucket, exactly one is: `primary: shardFromEnv().shardIndex === 0`.
+   * The others read and restore; their save() and delete() do nothing (a
+   * save resolves with the step's file, as the primary's does) and take no lock.
+   */
+  primary?: boolean;
 }
 
 export interface SaveOptions {
@@ -48,7 +55,10 @@ export interface SaveOptions {
 type SaveMode = 'new' | 'overwrite' | 'replace-same';
 
 export class PipelineCheckpoint {
+  /** The directory, resolved, or the URL (s3://bucket/prefix) as given. */
   readonly directory: string;
+  /** Whether this process writes (options.primary). */
+  readonly primary: boolean;
   private readonly retention: RetentionPolicy;
   private readonly store: StepStore;
   /** Held from the first save or delete until close(); readers never take it. */
@@ -75,7 +85,8 @@ export class PipelineCheckpoint {
     if (typeof directory !== 'string' || directory === '') {
       throw argumentTypeError(`directory must be a non-empty string, got ${describe(directory)}`);
     }
-    const opts = plainObject(options_, 'options', ['keep', 'keepEvery', 'keepBest', 'store']);
+    const opts = plainObject(options_, 'options', ['keep', 'keepEvery', 'keepBest', 'store', 'primary']);
+    this.primary = boolean(opts.primary, 'options.primary', true);
     this.retention = {
       keep: optionalInteger(opts.keep, 'options.keep', 1),
       keepEvery: optionalInteger(opts.keepEvery, 'options.keepEvery', 1),
@@ -84,8 +95,9 @@ export class PipelineCheckpoint {
     if (opts.store !== undefined && (typeof opts.store !== 'object' || opts.store === null)) {
       throw argumentTypeError(`options.store must be a StepStore, got ${describe(opts.store)}`);
     }
-    this.directory = resolve(directory);
-    this.store = (opts.store as StepStore | undefined) ?? new PosixStepStore(this.directory);
+    this.directory = normalizeLocation(directory);
+    if (opts.store !== undefined) checkStoreLocation(opts.store as StepStore, this.directory, 'options.store');
+    this.store = (opts.store as StepStore | undefined) ?? defaultStore(this.directory);
     try {
       this.store.create();
     } catch (err) {
@@ -104,6 +116,7 @@ export class PipelineCheckpoint {
     let prepared: Prepared;
     try {
       this.checkOpen();
+      if (!this.primary) return this.skipSave(saveOptions);
       if (saveOptions === undefined) throw argumentTypeError('options must be an object with a step, got undefined');
       const opts = plainObject(saveOptions, 'options', ['step', 'metadata', 'keep', 'keepBest', 'overwrite']);
       prepared = this.prepare(
@@ -123,6 +136,21 @@ export class PipelineCheckpoint {
     return this.enqueue((durable) => this.write(prepared, durable));
   }
 
+  /** A non-primary save: its options are checked as the primary's are, and nothing is captured or written. */
+  private skipSave(saveOptions: SaveOptions): Promise<string> {
+    try {
+      if (saveOptions === undefined) throw argumentTypeError('options must be an object with a step, got undefined');
+      const opts = plainObject(saveOptions, 'options', ['step', 'metadata', 'keep', 'keepBest', 'overwrite']);
+      const step = integer(opts.step, 'options.step');
+      optionalInteger(opts.keep, 'options.keep', 1);
+      parseKeepBest(opts.keepBest, 'options.keepBest');
+      boolean(opts.overwrite, 'options.overwrite', false);
+      return Promise.resolve(pathIn(this.directory, stepFileName(step)));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
   /**
    * On one of `signals` (default SIGTERM and SIGINT), saves `parts` at
    * `step()` with `metadata()` after any save in flight, then exits with
@@ -135,6 +163,7 @@ export class PipelineCheckpoint {
     const uninstall = installSaveOnSignal(parts, options, (step, metadata) => {
       try {
         this.checkOpen();
+        if (!this.primary) return Promise.resolve(pathIn(this.directory, stepFileName(integer(step, 'step()'))));
         // A step saved already (the loop saved it just before the signal) is replaced, never a newer one.
         const prepared = this.prepare(parts, integer(step, 'step()'), metadata, 'replace-same', this.retention);
         return this.enqueue((durable) => this.write(prepared, durable));
@@ -195,7 +224,7 @@ export class PipelineCheckpoint {
     const target = resolveTarget(pipeline, 'setState');
     integer(step, 'step');
     await this.queue;
-    applyPayload(target, (await readStep(this.store, this.directory, step)).state, join(this.directory, stepFileName(step)));
+    applyPayload(target, (await readStep(this.store, this.directory, step)).state, pathIn(this.directory, stepFileName(step)));
     return step;
   }
 
@@ -266,7 +295,8 @@ export class PipelineCheckpoint {
     } catch (err) {
       return Promise.reject(err);
     }
-    const file = join(this.directory, stepFileName(step));
+    if (!this.primary) return Promise.resolve();
+    const file = pathIn(this.directory, stepFileName(step));
     return this.enqueue(async () => {
       try {
         await this.acquireLock();
@@ -289,8 +319,9 @@ export class PipelineCheckpoint {
     this.closed = true;
     for (const remove of [...this.signalHandlers]) remove(); // a signal now gets its default effect
     await this.queue;
-    this.lock?.release();
+    const lock = this.lock;
     this.lock = undefined;
+    await lock?.release();
     this.known = [];
     this.metrics.clear();
     this.metricName = undefined;
@@ -331,7 +362,7 @@ export class PipelineCheckpoint {
       this.metrics.clear();
       this.metricName = undefined;
     } catch (err) {
-      lock.release();
+      await lock.release();
       throw err;
     }
     this.lock = lock;
@@ -362,7 +393,7 @@ export class PipelineCheckpoint {
 
   private async write(prepared: Prepared, durable: (path: string) => void): Promise<string> {
     const { step, bytes, mode, retention } = prepared;
-    const file = join(this.directory, stepFileName(step));
+    const file = pathIn(this.directory, stepFileName(step));
     let prune: number[] = [];
     let failed: { name: string; reason: string }[] = [];
     try {
@@ -387,7 +418,11 @@ export class PipelineCheckpoint {
         metrics.set(step, prepared.metric);
       }
       prune = stepsToPrune(after, retention, metrics).filter((s) => s !== step);
-      failed = await this.store.put(stepFileName(step), bytes, prune.map(stepFileName));
+      // A file of this step still known here is one this save means to replace (a rewind, or the same step again).
+      failed = await this.store.put(stepFileName(step), bytes, prune.map(stepFileName), {
+        replace: this.known.includes(step),
+        onDurable: () => durable(file), // the save resolves now; retention's removals follow
+      });
     } catch (err) {
       // A read on the way (a conflict check, keepBest's metrics) fails the save as a write error.
       if (err instanceof CheckpointReadError) throw new CheckpointWriteError(file, err.cause);

@@ -1,8 +1,8 @@
 // The names a checkpoint directory holds, and reading one step from it.
 // Only these patterns are ever touched; anything else in the directory is left alone.
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { CheckpointCorruptError, CheckpointNotFoundError, CheckpointReadError, ResumablePipelineError } from '../errors.js';
+import { pathIn } from './location.js';
 import { decodeStepFile, type StepFile } from './step-file.js';
 import type { StepStore } from './step-store.js';
 
@@ -76,7 +76,7 @@ export type StepFileStatus =
 
 /** Reads and checks one step file of the directory `dir` (used to name it in errors). */
 export async function stepFileStatus(store: StepStore, dir: string, step: number): Promise<StepFileStatus> {
-  const file = join(dir, stepFileName(step));
+  const file = pathIn(dir, stepFileName(step));
   let stored;
   try {
     stored = await store.read(stepFileName(step));

@@ -26,7 +26,24 @@ export interface PruneFailure {
 
 /** The directory's writer lock, held until release() (or until the process dies). */
 export interface StepStoreLock {
-  release(): void;
+  release(): void | Promise<void>;
+}
+
+/** How a put treats an existing file under its name. */
+export interface PutOptions {
+  /**
+   * The caller means to replace a file there (a rewind, or the same step saved
+   * again). Without it a store that can refuses to overwrite (S3StepStore's
+   * If-None-Match: *); PosixStepStore's rename replaces either way, its lock
+   * keeping other writers out.
+   */
+  replace?: boolean;
+  /**
+   * Called once the new file is durable, before retention's removals (a save
+   * resolves then). A store whose put prunes in the same call as the write,
+   * as PosixStepStore's does, need not call it: the put's own end says the same.
+   */
+  onDurable?: () => void;
 }
 
 export interface StepStore {
@@ -53,7 +70,7 @@ export interface StepStore {
    * (a missing one counts as removed; their removal becomes durable with the
    * directory's next sync) and resolves with those it could not remove.
    */
-  put(name: string, bytes: Uint8Array, prune?: readonly string[]): Promise<PruneFailure[]>;
+  put(name: string, bytes: Uint8Array, prune?: readonly string[], options?: PutOptions): Promise<PruneFailure[]>;
 
   /** Removes name; no error if it is already gone. Not durable until syncDirectory(). */
   remove(name: string): Promise<void>;

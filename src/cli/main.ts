@@ -13,6 +13,10 @@ import { clip, formatBytes, formatTable } from './table.js';
 
 const USAGE = `Usage: resumable-pipeline <command> DIR [--json] [--metric NAME [--mode min|max]]
 
+DIR is a checkpoint directory, or s3://bucket/prefix (needs @aws-sdk/client-s3;
+credentials, region and endpoint from the AWS SDK's usual chain: AWS_REGION,
+AWS_PROFILE, AWS_ENDPOINT_URL_S3, ...).
+
 Commands:
   inspect DIR   list every step file: step, size, time, metadata, valid or corrupt
   verify DIR    check every step file; exit 1 if any is corrupt

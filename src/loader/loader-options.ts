@@ -5,6 +5,7 @@ import type { MapContext } from './batch.js';
 import { type MapSpec, type ModuleUrl, resolveMap, type WorkerResourceLimits } from '../transforms/map-spec.js';
 import { argumentRangeError, argumentTypeError } from '../error-codes.js';
 import { cudaAddon } from '../cuda/cuda-addon.js';
+import { shardFromEnv } from './shard-from-env.js';
 
 export interface DataLoaderOptions<B = unknown, T = B> {
   /** Records per batch (per shard). Required. */
@@ -21,6 +22,8 @@ export interface DataLoaderOptions<B = unknown, T = B> {
   shardIndex?: number;
   /** The number of shards splitting each round of shardCount × batchSize records (default 1). */
   shardCount?: number;
+  /** 'env': shardIndex and shardCount from the launcher's environment (shardFromEnv()); not with shardIndex/shardCount. */
+  shard?: 'env';
   /**
    * Batches assembled ahead on C++ threads (default 2; 0 assembles on demand).
    * Small batches are kept at least 64 KiB ahead, so the threads fill many per
@@ -75,7 +78,7 @@ export interface ResolvedOptions {
   readonly cacheOnDevice: boolean | undefined;
 }
 
-const KNOWN = ['batchSize', 'shuffle', 'seed', 'numEpochs', 'dropRemainder', 'shardIndex', 'shardCount', 'prefetch', 'map', 'concurrency', 'workers', 'resourceLimits', 'device', 'cacheOnDevice'];
+const KNOWN = ['batchSize', 'shuffle', 'seed', 'numEpochs', 'dropRemainder', 'shardIndex', 'shardCount', 'shard', 'prefetch', 'map', 'concurrency', 'workers', 'resourceLimits', 'device', 'cacheOnDevice'];
 
 function epochCount(value: unknown): number {
   if (typeof value !== 'number') throw argumentTypeError(`options.numEpochs must be a number, got ${describe(value)}`);
@@ -100,6 +103,18 @@ export function normalizeSeed(value: unknown, name: string): number | bigint {
   throw argumentTypeError(`${name} must be a number or a bigint, got ${describe(value)}`);
 }
 
+/** shardIndex/shardCount as given, or from the environment with shard: 'env' (then errors name the variables). */
+function shardOptions(o: Record<string, unknown>): { shardIndex: unknown; shardCount: unknown; indexName: string; countName: string } {
+  if (o.shard === undefined) return { shardIndex: o.shardIndex, shardCount: o.shardCount, indexName: 'options.shardIndex', countName: 'options.shardCount' };
+  if (o.shard !== 'env') throw argumentTypeError(`options.shard must be 'env', got ${describe(o.shard)}`);
+  if (o.shardIndex !== undefined || o.shardCount !== undefined) {
+    throw argumentTypeError("options.shard: 'env' cannot be combined with options.shardIndex or options.shardCount");
+  }
+  const env = shardFromEnv();
+  const from = `the shard from the environment (${env.source})`;
+  return { shardIndex: env.shardIndex, shardCount: env.shardCount, indexName: `${from}: shardIndex`, countName: `${from}: shardCount` };
+}
+
 export function resolveOptions(options: unknown, n: number): ResolvedOptions {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw argumentTypeError(`options must be an object with at least batchSize, got ${describe(options)}`);
@@ -112,8 +127,9 @@ export function resolveOptions(options: unknown, n: number): ResolvedOptions {
   const seed = o.seed === undefined ? 0 : normalizeSeed(o.seed, 'options.seed');
   const numEpochs = o.numEpochs === undefined ? 1 : o.numEpochs === Infinity ? Infinity : epochCount(o.numEpochs);
   const dropRemainder = boolean(o.dropRemainder, 'options.dropRemainder', false);
-  const shardCount = o.shardCount === undefined ? 1 : integer(o.shardCount, 'options.shardCount', 1, limits.maxShards);
-  const shardIndex = o.shardIndex === undefined ? 0 : integer(o.shardIndex, 'options.shardIndex', 0, shardCount - 1);
+  const shard = shardOptions(o);
+  const shardCount = shard.shardCount === undefined ? 1 : integer(shard.shardCount, shard.countName, 1, limits.maxShards);
+  const shardIndex = shard.shardIndex === undefined ? 0 : integer(shard.shardIndex, shard.indexName, 0, shardCount - 1);
   const prefetch = o.prefetch === undefined ? 2 : integer(o.prefetch, 'options.prefetch', 0, limits.maxPrefetch);
   const { map, concurrency } = resolveMap(o.map, o.concurrency, o.workers, o.resourceLimits);
   const device = o.device ?? 'cpu';

@@ -19,8 +19,9 @@ export class Child {
   private waiters: Array<() => void> = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(command: string, args: readonly string[]) {
-    this.proc = spawn(command, args, { cwd: ROOT });
+  /** `env`, if given, is the child's whole environment. */
+  constructor(command: string, args: readonly string[], env?: NodeJS.ProcessEnv) {
+    this.proc = spawn(command, args, { cwd: ROOT, ...(env === undefined ? {} : { env }) });
     createInterface({ input: this.proc.stdout }).on('line', (line) => {
       this.lines.push(line);
       for (const wake of this.waiters.splice(0)) wake();
@@ -35,8 +36,8 @@ export class Child {
     });
   }
 
-  static node(script: string, args: readonly string[] = []): Child {
-    return new Child(process.execPath, [join(CHILDREN, script), ...args]);
+  static node(script: string, args: readonly string[] = [], env?: NodeJS.ProcessEnv): Child {
+    return new Child(process.execPath, [join(CHILDREN, script), ...args], env);
   }
 
   send(line: string): void {
