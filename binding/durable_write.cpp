@@ -1,10 +1,10 @@
-// writeFileDurable(dir, name, tempName, data, prune?) and syncDirectory(dir):
-// the core's durable write on a libuv worker thread, as promises. After the
-// write is durable, the same job unlinks the `prune` file names (retention),
-// so a save with pruning is one thread-pool trip; it resolves with the names
-// that could not be removed, as { name, reason }. A failure of the write rejects
-// with an Error carrying errno, syscall and path (the TS side adds the
-// errno's name).
+// writeFileDurable(dir, name, tempName, data, prune?), removeFiles(dir, names)
+// and syncDirectory(dir): the core's durable write on a libuv worker thread, as
+// promises. After the write is durable, the same job unlinks the `prune` file
+// names (retention), so a save with pruning can be one thread-pool trip;
+// removeFiles does those unlinks alone. Both resolve with the names that could
+// not be removed, as { name, reason }. A failure of the write rejects with an
+// Error carrying errno, syscall and path (the TS side adds the errno's name).
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -163,6 +163,22 @@ Napi::Value WriteFileDurable(const Napi::CallbackInfo& info) {
   return worker->Promise();
 }
 
+// removeFiles(dir, names): retention's unlinks on their own, for a store that
+// resolves a save once it is durable and prunes afterwards (an unlink of an
+// fsynced file can wait on the journal for milliseconds).
+Napi::Value RemoveFiles(const Napi::CallbackInfo& info) {
+  std::string dir = DirArg(info, 0, "dir");
+  if (!info[1].IsArray()) ThrowType(info.Env(), "names must be an array of file names, got " + Describe(info[1]));
+  Napi::Array list = info[1].As<Napi::Array>();
+  std::vector<std::string> names;
+  for (uint32_t i = 0; i < list.Length(); ++i) {
+    names.push_back(NameValue(info.Env(), list.Get(i), "names[" + std::to_string(i) + "]"));
+  }
+  auto* worker = new IoWorker(info.Env(), [dir, names = std::move(names)] { return rp::remove_files(dir, names); });
+  worker->Queue();
+  return worker->Promise();
+}
+
 Napi::Value SyncDirectory(const Napi::CallbackInfo& info) {
   std::string dir = DirArg(info, 0, "dir");
   auto* worker = new IoWorker(info.Env(), [dir] {
@@ -177,6 +193,7 @@ Napi::Value SyncDirectory(const Napi::CallbackInfo& info) {
 
 void InitDurableWrite(Napi::Env env, Napi::Object exports) {
   exports.Set("writeFileDurable", Napi::Function::New(env, Coded<WriteFileDurable>));
+  exports.Set("removeFiles", Napi::Function::New(env, Coded<RemoveFiles>));
   exports.Set("syncDirectory", Napi::Function::New(env, Coded<SyncDirectory>));
 }
 

@@ -158,6 +158,7 @@ export interface NativeBinding {
   lockFile(path: string): number;
   unlockFile(fd: number): void;
   writeFileDurable(dir: string, name: string, tempName: string, data: Uint8Array, prune?: string[]): Promise<{ name: string; reason: string }[]>;
+  removeFiles(dir: string, names: string[]): Promise<{ name: string; reason: string }[]>;
   syncDirectory(dir: string): Promise<void>;
   hugePageBuffer(byteLength: number): ArrayBuffer;
   adviseHugePages(view: ArrayBufferView, collapse: boolean): HugePageAdvice;

@@ -409,8 +409,8 @@ export class PipelineCheckpoint {
       } else if (notOlder.length > 0) {
         await this.clearCorruptConflicts(step, notOlder);
       }
-      // Retention is decided now and carried out in the same store call,
-      // right after the new file is durable (one thread-pool trip per save).
+      // Retention is decided now and carried out by the same store call, right
+      // after the new file is durable; the save resolves before those removals.
       const after = this.known.includes(step) ? this.known : [...this.known, step].sort((a, b) => a - b);
       let metrics: Map<number, number | undefined> | undefined;
       if (retention.keepBest !== undefined) {

@@ -5,15 +5,23 @@
 // core as one call on a worker thread, not one thread-pool trip per system
 // call; the writer lock (§8) is an exclusive flock from the addon on a lock
 // file, which the kernel releases when the process dies.
-import { constants, mkdirSync } from 'node:fs';
+// Reads of small files and listings of small directories use synchronous
+// calls: each thread-pool trip costs tens of µs, several times the read itself
+// (see BENCHMARKS.md, Checkpoint); larger work still goes to the thread pool.
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { open, readdir, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { native } from '../native.js';
 import { tempFileName } from './step-directory.js';
-import type { PruneFailure, StepStore, StepStoreLock, StoredFile } from './step-store.js';
+import type { PruneFailure, PutOptions, StepStore, StepStoreLock, StoredFile } from './step-store.js';
 import { systemError } from './system-error.js';
 
 export const LOCK_FILE = '.resumable-pipeline.lock';
+
+/** Files up to this size are read with synchronous calls (a pipeline's state is a few hundred bytes). */
+const SYNC_READ_MAX = 64 * 1024;
+/** Directories up to this size (a few thousand names) are listed synchronously, larger ones on the thread pool. */
+const SYNC_LIST_MAX_BYTES = 128 * 1024;
 
 export class PosixStepStore implements StepStore {
   readonly directory: string;
@@ -27,14 +35,40 @@ export class PosixStepStore implements StepStore {
   }
 
   list(): Promise<string[]> {
+    // A directory's size grows with its entries on every common filesystem
+    // (ext4: 4 KiB blocks of ~100-200 names): a small one is listed at once.
+    if (statSync(this.directory).size <= SYNC_LIST_MAX_BYTES) return Promise.resolve(readdirSync(this.directory));
     return readdir(this.directory);
   }
 
   async read(name: string): Promise<StoredFile | undefined> {
+    const path = join(this.directory, name);
+    let fd: number;
     try {
       // O_NONBLOCK and a regular-file check first: a FIFO in a step file's
       // place would otherwise block the read forever.
-      const handle = await open(join(this.directory, name), constants.O_RDONLY | constants.O_NONBLOCK);
+      fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    try {
+      const info = fstatSync(fd);
+      if (!info.isFile()) return { bytes: undefined, size: info.size, mtimeMs: info.mtimeMs };
+      if (info.size <= SYNC_READ_MAX) {
+        const bytes: Uint8Array = readFileSync(fd); // to the end, even if the file grew meanwhile
+        return { bytes, size: bytes.length, mtimeMs: info.mtimeMs };
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return this.readLarge(path);
+  }
+
+  /** A large file, read on the thread pool. */
+  private async readLarge(path: string): Promise<StoredFile | undefined> {
+    try {
+      const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
       try {
         const info = await handle.stat();
         if (!info.isFile()) return { bytes: undefined, size: info.size, mtimeMs: info.mtimeMs };
@@ -49,9 +83,17 @@ export class PosixStepStore implements StepStore {
     }
   }
 
-  async put(name: string, bytes: Uint8Array, prune: readonly string[] = []): Promise<PruneFailure[]> {
+  async put(name: string, bytes: Uint8Array, prune: readonly string[] = [], options: PutOptions = {}): Promise<PruneFailure[]> {
     try {
-      return await native().writeFileDurable(this.directory, name, tempFileName(name), bytes, [...prune]);
+      // With onDurable, the put reports durability before it prunes: an unlink of
+      // an fsynced file can wait on the filesystem's journal for milliseconds,
+      // which the save need not wait for. Without it, one trip does both.
+      const { onDurable } = options;
+      const early = onDurable !== undefined && prune.length > 0;
+      const failed = await native().writeFileDurable(this.directory, name, tempFileName(name), bytes, early ? [] : [...prune]);
+      if (!early) return failed;
+      onDurable();
+      return await native().removeFiles(this.directory, [...prune]);
     } catch (err) {
       throw systemError(err);
     }

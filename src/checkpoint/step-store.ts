@@ -40,8 +40,8 @@ export interface PutOptions {
   replace?: boolean;
   /**
    * Called once the new file is durable, before retention's removals (a save
-   * resolves then). A store whose put prunes in the same call as the write,
-   * as PosixStepStore's does, need not call it: the put's own end says the same.
+   * resolves then). A store that prunes in the same call as the write need
+   * not call it: the put's own end says the same.
    */
   onDurable?: () => void;
 }
