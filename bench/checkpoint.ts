@@ -3,7 +3,10 @@
 //            open(O_EXCL) + write + fsync + close + rename + fsync(dir) of the
 //            same bytes with synchronous fs calls (the fewest syscalls possible);
 //   restore: PipelineCheckpoint.restore of that step, vs readFileSync of the file;
-//   restoreLatest with 1000 step files present.
+//   restoreLatest of that directory (keep: 3, as a training loop leaves it), vs
+//            readFileSync of the newest file, and vs readdirSync + readFileSync
+//            (the fewest calls that find and read the newest step);
+//   restoreLatest with 1000 step files present, vs readdirSync + readFileSync.
 // Floor and package calls alternate (and swap order every round), so drift in
 // the disk hits both alike; each timed save starts with an idle queue, as in a
 // training loop.
@@ -11,7 +14,7 @@
 // CLI:    npm run bench:checkpoint [-- --iterations N --files N --dir DIR --json]
 // Module: import { benchCheckpoint } from './bench/checkpoint'; await benchCheckpoint({ iterations: 200 })
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -34,12 +37,20 @@ export interface CheckpointBenchResult {
   save: Latency;
   readFloor: Latency;
   restore: Latency;
+  /** restoreLatest of the save directory (3 step files). */
+  restoreLatestKept: Latency;
+  /** readdirSync + readFileSync of the newest file in the save directory. */
+  listReadFloor: Latency;
   restoreLatestFiles: number;
   restoreLatest: Latency;
+  /** readdirSync + readFileSync of the newest file with restoreLatestFiles step files. */
+  listReadFloorMany: Latency;
   /** save p50 / saveFloor p50 (target <= 1.5). */
   saveRatio: number;
   /** restoreLatest p50 with restoreLatestFiles step files (target <= 5 ms). */
   restoreLatestP50: number;
+  /** restoreLatest p50 of the save directory / readFileSync p50 (issue 20's target <= 3). */
+  restoreLatestRatio: number;
 }
 
 export interface CheckpointBenchOptions {
@@ -142,6 +153,29 @@ export async function benchCheckpoint(options: CheckpointBenchOptions = {}): Pro
         restores.push(s);
       }
     }
+    // restoreLatest of the same directory, vs reading the file alone and vs listing + reading.
+    const kept: number[] = [];
+    const listReads: number[] = [];
+    for (let i = 0; i < warmup + iterations; i++) {
+      const listRead = () => {
+        const t = now();
+        readdirSync(dir);
+        readFileSync(file);
+        return now() - t;
+      };
+      const restoreLatest = async () => {
+        const t = now();
+        const step = await ckpt.restoreLatest(pipeline);
+        const dt = now() - t;
+        if (step !== last) throw new Error(`restoreLatest gave ${step}, expected ${last}`);
+        return dt;
+      };
+      const [r, s] = await alternate(i, listRead, restoreLatest);
+      if (i >= warmup) {
+        listReads.push(r);
+        kept.push(s);
+      }
+    }
     await ckpt.close();
 
     // restoreLatest with many step files present (written without fsync: setup, not measured).
@@ -149,29 +183,51 @@ export async function benchCheckpoint(options: CheckpointBenchOptions = {}): Pro
     const reader = new PipelineCheckpoint(many);
     for (let step = 1; step <= files; step++) writeFileSync(join(many, `step_${step}.msgpack`), encodeStepFile(step, smallState(step), { step }));
     const latest: number[] = [];
+    const listReadsMany: number[] = [];
+    const newest = join(many, `step_${files}.msgpack`);
     for (let i = 0; i < warmup + iterations; i++) {
-      const t = now();
-      const step = await reader.restoreLatest(pipeline);
-      if (i >= warmup) latest.push(now() - t);
-      if (step !== files) throw new Error(`restoreLatest gave ${step}, expected ${files}`);
+      const listRead = () => {
+        const t = now();
+        readdirSync(many);
+        readFileSync(newest);
+        return now() - t;
+      };
+      const restoreLatest = async () => {
+        const t = now();
+        const step = await reader.restoreLatest(pipeline);
+        const dt = now() - t;
+        if (step !== files) throw new Error(`restoreLatest gave ${step}, expected ${files}`);
+        return dt;
+      };
+      const [r, s] = await alternate(i, listRead, restoreLatest);
+      if (i >= warmup) {
+        listReadsMany.push(r);
+        latest.push(s);
+      }
     }
     await reader.close();
 
     const save = latency(saves);
     const saveFloor = latency(floors);
     const restoreLatest = latency(latest);
+    const readFloor = latency(reads);
+    const restoreLatestKept = latency(kept);
     return {
       machine: { cpu: machine().cpu, nproc: availableParallelism(), node: process.version, kernel: release(), filesystem: filesystemOf(root), directory: root, loadAverage },
       iterations,
       stateBytes,
       saveFloor,
       save,
-      readFloor: latency(reads),
+      readFloor,
       restore: latency(restores),
+      restoreLatestKept,
+      listReadFloor: latency(listReads),
       restoreLatestFiles: files,
       restoreLatest,
+      listReadFloorMany: latency(listReadsMany),
       saveRatio: save.p50 / saveFloor.p50,
       restoreLatestP50: restoreLatest.p50,
+      restoreLatestRatio: restoreLatestKept.p50 / readFloor.p50,
     };
   } finally {
     rmSync(root, { recursive: true, force: true });
@@ -192,9 +248,14 @@ function formatTable(r: CheckpointBenchResult): string {
     row('save (keep: 3)', r.save, r.saveFloor),
     row('floor: readFileSync of the step file', r.readFloor),
     row('restore(step)', r.restore, r.readFloor),
-    row(`restoreLatest, ${r.restoreLatestFiles} step files present`, r.restoreLatest),
+    row('restoreLatest, 3 step files (keep: 3)', r.restoreLatestKept, r.readFloor),
+    row('floor: readdirSync + readFileSync, 3 step files', r.listReadFloor),
+    row('restoreLatest, 3 step files, vs readdirSync + readFileSync', r.restoreLatestKept, r.listReadFloor),
+    row(`floor: readdirSync + readFileSync, ${r.restoreLatestFiles} step files`, r.listReadFloorMany),
+    row(`restoreLatest, ${r.restoreLatestFiles} step files present`, r.restoreLatest, r.listReadFloorMany),
     '',
-    `save p50 / floor p50 = ${r.saveRatio.toFixed(2)} (target <= 1.5): ${r.saveRatio <= 1.5 ? 'met' : 'NOT met'}`,
+    `save p50 / floor p50 = ${r.saveRatio.toFixed(2)} (target <= 1.3): ${r.saveRatio <= 1.3 ? 'met' : 'NOT met'}`,
+    `restoreLatest p50 / readFileSync p50 = ${r.restoreLatestRatio.toFixed(2)} (target <= 3): ${r.restoreLatestRatio <= 3 ? 'met' : 'NOT met'}`,
     `restoreLatest p50 with ${r.restoreLatestFiles} files = ${r.restoreLatestP50.toFixed(3)} ms (target <= 5 ms): ${r.restoreLatestP50 <= 5 ? 'met' : 'NOT met'}`,
   ].join('\n');
 }
@@ -224,11 +285,14 @@ export const checkpointSection: Section = {
     const r = await benchCheckpoint({ iterations: ctx.quick ? 100 : 500 });
     return [
       { figure: 'floor: write + fsync + rename + fsync dir, p50', value: r.saveFloor.p50, unit: 'ms' },
-      { figure: 'save (keep: 3), p50', value: r.save.p50, unit: 'ms', ratio: r.saveRatio, baseline: 'floor p50', target: '≤ 1.5×', met: r.saveRatio <= 1.5 },
+      { figure: 'save (keep: 3), p50', value: r.save.p50, unit: 'ms', ratio: r.saveRatio, baseline: 'floor p50', target: '≤ 1.3×', met: r.saveRatio <= 1.3 },
       { figure: 'save (keep: 3), p99', value: r.save.p99, unit: 'ms', ratio: r.save.p99 / r.saveFloor.p99, baseline: 'floor p99' },
       { figure: 'restore(step), p50', value: r.restore.p50, unit: 'ms', ratio: r.restore.p50 / r.readFloor.p50, baseline: 'readFileSync p50' },
       { figure: 'restore(step), p99', value: r.restore.p99, unit: 'ms' },
-      { figure: `restoreLatest, ${r.restoreLatestFiles} step files, p50`, value: r.restoreLatest.p50, unit: 'ms', target: '≤ 5 ms', met: r.restoreLatest.p50 <= 5 },
+      { figure: 'readFileSync of the step file, p50', value: r.readFloor.p50, unit: 'ms' },
+      { figure: 'restoreLatest, 3 step files (keep: 3), p50', value: r.restoreLatestKept.p50, unit: 'ms', ratio: r.restoreLatestRatio, baseline: 'readFileSync p50', target: '≤ 3×', met: r.restoreLatestRatio <= 3 },
+      { figure: 'restoreLatest, 3 step files, vs readdirSync + readFileSync', value: r.restoreLatestKept.p50, unit: 'ms', ratio: r.restoreLatestKept.p50 / r.listReadFloor.p50, baseline: 'readdirSync + readFileSync p50' },
+      { figure: `restoreLatest, ${r.restoreLatestFiles} step files, p50`, value: r.restoreLatest.p50, unit: 'ms', ratio: r.restoreLatest.p50 / r.listReadFloorMany.p50, baseline: 'readdirSync + readFileSync p50', target: '≤ 5 ms', met: r.restoreLatest.p50 <= 5 },
       { figure: `restoreLatest, ${r.restoreLatestFiles} step files, p99`, value: r.restoreLatest.p99, unit: 'ms' },
     ];
   },
