@@ -8,7 +8,7 @@
 // Reads of small files and listings of small directories use synchronous
 // calls: each thread-pool trip costs tens of µs, several times the read itself
 // (see BENCHMARKS.md, Checkpoint); larger work still goes to the thread pool.
-import { closeSync, constants, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { open, readdir, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { native } from '../native.js';
@@ -56,8 +56,17 @@ export class PosixStepStore implements StepStore {
       const info = fstatSync(fd);
       if (!info.isFile()) return { bytes: undefined, size: info.size, mtimeMs: info.mtimeMs };
       if (info.size <= SYNC_READ_MAX) {
-        const bytes: Uint8Array = readFileSync(fd); // to the end, even if the file grew meanwhile
-        return { bytes, size: bytes.length, mtimeMs: info.mtimeMs };
+        // A step file never changes in place (a save renames a new file over
+        // it), so the size just read is the content's.
+        const bytes = Buffer.allocUnsafe(info.size);
+        let done = 0;
+        while (done < bytes.length) {
+          const n = readSync(fd, bytes, done, bytes.length - done, done);
+          if (n === 0) break; // truncated by hand meanwhile: what is there, which the CRC will judge
+          done += n;
+        }
+        const content: Uint8Array = done === bytes.length ? bytes : bytes.subarray(0, done);
+        return { bytes: content, size: content.length, mtimeMs: info.mtimeMs };
       }
     } finally {
       closeSync(fd);
