@@ -45,7 +45,7 @@ export interface CheckpointBenchResult {
   restoreLatest: Latency;
   /** readdirSync + readFileSync of the newest file with restoreLatestFiles step files. */
   listReadFloorMany: Latency;
-  /** save p50 / saveFloor p50 (target <= 1.5). */
+  /** save p50 / saveFloor p50 (target <= 1.3, issue 20). */
   saveRatio: number;
   /** restoreLatest p50 with restoreLatestFiles step files (target <= 5 ms). */
   restoreLatestP50: number;
