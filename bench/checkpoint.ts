@@ -19,6 +19,7 @@ import { availableParallelism, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PipelineCheckpoint, type State } from '../src/index.js';
+import type { CheckpointTarget } from '../src/checkpoint/parts.js';
 import { encodeStepFile } from '../src/checkpoint/step-file.js';
 import { alternate, type BenchContext, floorWrite, machine, now, percentile, type Row, type Section } from './harness.js';
 
@@ -90,6 +91,44 @@ function filesystemOf(dir: string): string {
   return 'unknown';
 }
 
+/**
+ * restoreLatest of dir, whose newest step is `newest`, alternating with its
+ * floor: readdirSync of dir + readFileSync of the newest file. Samples after `warmup`.
+ */
+async function timeRestoreLatest(
+  ckpt: PipelineCheckpoint,
+  pipeline: CheckpointTarget,
+  dir: string,
+  newest: number,
+  rounds: number,
+  warmup: number,
+): Promise<{ latest: number[]; floor: number[] }> {
+  const file = join(dir, `step_${newest}.msgpack`);
+  const latest: number[] = [];
+  const floor: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const listRead = () => {
+      const t = now();
+      readdirSync(dir);
+      readFileSync(file);
+      return now() - t;
+    };
+    const restoreLatest = async () => {
+      const t = now();
+      const step = await ckpt.restoreLatest(pipeline);
+      const dt = now() - t;
+      if (step !== newest) throw new Error(`restoreLatest gave ${step}, expected ${newest}`);
+      return dt;
+    };
+    const [f, r] = await alternate(i, listRead, restoreLatest);
+    if (i >= warmup) {
+      floor.push(f);
+      latest.push(r);
+    }
+  }
+  return { latest, floor };
+}
+
 export async function benchCheckpoint(options: CheckpointBenchOptions = {}): Promise<CheckpointBenchResult> {
   const iterations = options.iterations ?? 300;
   const files = options.files ?? 1000;
@@ -154,57 +193,14 @@ export async function benchCheckpoint(options: CheckpointBenchOptions = {}): Pro
       }
     }
     // restoreLatest of the same directory, vs reading the file alone and vs listing + reading.
-    const kept: number[] = [];
-    const listReads: number[] = [];
-    for (let i = 0; i < warmup + iterations; i++) {
-      const listRead = () => {
-        const t = now();
-        readdirSync(dir);
-        readFileSync(file);
-        return now() - t;
-      };
-      const restoreLatest = async () => {
-        const t = now();
-        const step = await ckpt.restoreLatest(pipeline);
-        const dt = now() - t;
-        if (step !== last) throw new Error(`restoreLatest gave ${step}, expected ${last}`);
-        return dt;
-      };
-      const [r, s] = await alternate(i, listRead, restoreLatest);
-      if (i >= warmup) {
-        listReads.push(r);
-        kept.push(s);
-      }
-    }
+    const { latest: kept, floor: listReads } = await timeRestoreLatest(ckpt, pipeline, dir, last, warmup + iterations, warmup);
     await ckpt.close();
 
     // restoreLatest with many step files present (written without fsync: setup, not measured).
     const many = join(root, 'many');
     const reader = new PipelineCheckpoint(many);
     for (let step = 1; step <= files; step++) writeFileSync(join(many, `step_${step}.msgpack`), encodeStepFile(step, smallState(step), { step }));
-    const latest: number[] = [];
-    const listReadsMany: number[] = [];
-    const newest = join(many, `step_${files}.msgpack`);
-    for (let i = 0; i < warmup + iterations; i++) {
-      const listRead = () => {
-        const t = now();
-        readdirSync(many);
-        readFileSync(newest);
-        return now() - t;
-      };
-      const restoreLatest = async () => {
-        const t = now();
-        const step = await reader.restoreLatest(pipeline);
-        const dt = now() - t;
-        if (step !== files) throw new Error(`restoreLatest gave ${step}, expected ${files}`);
-        return dt;
-      };
-      const [r, s] = await alternate(i, listRead, restoreLatest);
-      if (i >= warmup) {
-        listReadsMany.push(r);
-        latest.push(s);
-      }
-    }
+    const { latest, floor: listReadsMany } = await timeRestoreLatest(reader, pipeline, many, files, warmup + iterations, warmup);
     await reader.close();
 
     const save = latency(saves);
