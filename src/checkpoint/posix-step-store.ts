@@ -93,18 +93,24 @@ export class PosixStepStore implements StepStore {
   }
 
   async put(name: string, bytes: Uint8Array, prune: readonly string[] = [], options: PutOptions = {}): Promise<PruneFailure[]> {
+    // With onDurable, the put reports durability before it prunes: an unlink of
+    // an fsynced file can wait on the filesystem's journal for milliseconds,
+    // which the save need not wait for. Without it, one trip does both.
+    const { onDurable } = options;
+    const later = onDurable !== undefined && prune.length > 0 ? [...prune] : [];
+    let failed: PruneFailure[];
     try {
-      // With onDurable, the put reports durability before it prunes: an unlink of
-      // an fsynced file can wait on the filesystem's journal for milliseconds,
-      // which the save need not wait for. Without it, one trip does both.
-      const { onDurable } = options;
-      const early = onDurable !== undefined && prune.length > 0;
-      const failed = await native().writeFileDurable(this.directory, name, tempFileName(name), bytes, early ? [] : [...prune]);
-      if (!early) return failed;
-      onDurable();
-      return await native().removeFiles(this.directory, [...prune]);
+      failed = await native().writeFileDurable(this.directory, name, tempFileName(name), bytes, later.length > 0 ? [] : [...prune]);
     } catch (err) {
       throw systemError(err);
+    }
+    if (later.length === 0 || onDurable === undefined) return failed;
+    onDurable();
+    try {
+      return await native().removeFiles(this.directory, later);
+    } catch (err) {
+      // The file is durable and reported so: this is only a failure to prune.
+      return later.map((n) => ({ name: n, reason: (err as Error).message }));
     }
   }
 
