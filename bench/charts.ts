@@ -73,26 +73,32 @@ export function throughputSpec(rows: Row[], run: RunInfo): TopLevelSpec | undefi
  * gives a ratio to one (floor = value / ratio).
  */
 export function checkpointSpec(rows: Row[], run: RunInfo): TopLevelSpec | undefined {
-  const values: { operation: string; kind: string; ms: number }[] = [];
+  const values: { group: string; operation: string; kind: string; ms: number }[] = [];
   for (const r of rows) {
     if (r.unit !== 'ms' || r.figure.startsWith('floor') || !Number.isFinite(r.value)) continue;
-    const operation = r.ratio !== undefined && r.baseline !== undefined ? `${r.figure} vs ${r.baseline}` : r.figure;
-    values.push({ operation, kind: 'measured', ms: r.value });
-    if (r.ratio !== undefined && r.baseline !== undefined && r.ratio > 0) values.push({ operation, kind: 'floor', ms: r.value / r.ratio });
+    const hasFloor = r.ratio !== undefined && r.baseline !== undefined && r.ratio > 0;
+    const operation = hasFloor ? `${r.figure} vs ${r.baseline}` : r.figure;
+    const group = r.figure.startsWith('save') ? 'save' : 'restore'; // a panel each: their scales are 10× apart
+    values.push({ group, operation, kind: 'measured', ms: r.value });
+    if (hasFloor) values.push({ group, operation, kind: 'floor', ms: r.value / r.ratio! });
   }
   if (values.length === 0) return undefined;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: 'Checkpoint save and restore latencies against their floors', subtitle: subtitle(run) },
-    width: 420,
     background: 'white',
     data: { values },
-    mark: 'bar',
-    encoding: {
-      y: { field: 'operation', type: 'nominal', title: null, sort: null, axis: { labelLimit: 320 } },
-      yOffset: { field: 'kind', type: 'nominal', sort: ['measured', 'floor'] },
-      x: { field: 'ms', type: 'quantitative', title: 'ms' },
-      color: { field: 'kind', type: 'nominal', title: null, sort: ['measured', 'floor'] },
+    facet: { row: { field: 'group', type: 'nominal', title: null, sort: ['save', 'restore'] } },
+    resolve: { scale: { x: 'independent', y: 'independent' } },
+    spec: {
+      width: 420,
+      mark: 'bar',
+      encoding: {
+        y: { field: 'operation', type: 'nominal', title: null, sort: null, axis: { labelLimit: 320 } },
+        yOffset: { field: 'kind', type: 'nominal', sort: ['measured', 'floor'] },
+        x: { field: 'ms', type: 'quantitative', title: 'ms' },
+        color: { field: 'kind', type: 'nominal', title: null, sort: ['measured', 'floor'] },
+      },
     },
   };
 }
