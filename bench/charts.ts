@@ -68,14 +68,15 @@ export function throughputSpec(rows: Row[], run: RunInfo): TopLevelSpec | undefi
 }
 
 /**
- * Save and restore latencies against their floors: every latency row of the
- * checkpoint section but the floors themselves, and its floor where the row
- * gives a ratio to one (floor = value / ratio).
+ * Save and restore latencies against their floors: every p50 row of the
+ * checkpoint section but the floors themselves (their targets are p50 ratios;
+ * p99s would crush the scale), and its floor where the row gives a ratio to
+ * one (floor = value / ratio).
  */
 export function checkpointSpec(rows: Row[], run: RunInfo): TopLevelSpec | undefined {
   const values: { group: string; operation: string; kind: string; ms: number }[] = [];
   for (const r of rows) {
-    if (r.unit !== 'ms' || r.figure.startsWith('floor') || !Number.isFinite(r.value)) continue;
+    if (r.unit !== 'ms' || !r.figure.endsWith('p50') || r.figure.startsWith('floor') || !Number.isFinite(r.value)) continue;
     const hasFloor = r.ratio !== undefined && r.baseline !== undefined && r.ratio > 0;
     const operation = hasFloor ? `${r.figure} vs ${r.baseline}` : r.figure;
     const group = r.figure.startsWith('save') ? 'save' : 'restore'; // a panel each: their scales are 10× apart
