@@ -18,6 +18,8 @@ export interface Row {
   met?: boolean;
   /** Anything a reader needs to judge the figure (printed in the last column). */
   note?: string;
+  /** Where bench/charts.ts plots the row: its line (series) and x value; without x, a level across the chart. */
+  chart?: { series: string; x?: number };
 }
 
 /** What every section gets from the command line. */

@@ -1,8 +1,10 @@
 // `npm run bench [-- --quick] [-- --only ID[,ID]] [-- --json FILE]`: every
 // figure of BENCHMARKS.md, printed as markdown tables and written as JSON
-// (default bench-results.json). A section is one line below.
+// (default bench-results.json), and the charts of the sections that ran
+// (bench/charts.ts; not with --quick). A section is one line below.
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { writeCharts } from './charts.js';
 import { checkpointSection } from './checkpoint.js';
 import { compositeSaveSection } from './composite-save.js';
 import { codecSection } from './codec.js';
@@ -12,6 +14,7 @@ import { type BenchContext, machine, printTable, type Row, type Section } from '
 import { overheadSection } from './overhead.js';
 import { liveHeapSection } from './live-heap.js';
 import { loaderLabSection, loaderSection } from './loader.js';
+import { peersSection } from './peers.js';
 import { permutationSection } from './permutation.js';
 import { mixSection, packSection } from './mix-pack.js';
 import { memorySection } from './rss.js';
@@ -39,6 +42,7 @@ const sections: Section[] = [
   loaderSection,
   liveHeapSection,
   loaderLabSection,
+  peersSection,
   permutationSection,
   checkpointSection,
   compositeSaveSection,
@@ -80,6 +84,12 @@ async function main(): Promise<void> {
   const json = { machine: info, loadAtEnd, quick, repeats: ctx.repeats, date, results };
   writeFileSync(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
   console.log(`\nLoad average at end: ${loadAtEnd.toFixed(2)}. JSON: ${jsonPath}`);
+  if (quick) {
+    console.log('Charts: not written with --quick (its smaller sources are not the figures BENCHMARKS.md shows).');
+  } else {
+    const charts = await writeCharts(results, { date, loadAtStart: info.load, loadAtEnd, cpu: `${info.cpu}, ${info.nproc} cores` });
+    console.log(charts.length > 0 ? `Charts: ${charts.join(', ')}` : 'Charts: none of their sections ran.');
+  }
 }
 
 main().catch((err: unknown) => {

@@ -15,7 +15,7 @@ import { type BenchContext, median, now, type Row, type Section } from './harnes
 
 type Loader = { next(): IteratorResult<unknown>; recycle(batch: { indices: Uint32Array }): void; close(): void };
 
-const BATCH_ROWS = 8192;
+export const BATCH_ROWS = 8192;
 
 function drain(loader: Loader, batches: number, recycle = false): number {
   const t0 = now();
@@ -28,7 +28,7 @@ function drain(loader: Loader, batches: number, recycle = false): number {
 }
 
 /** Median ms of `repeats` drains of `batches` batches, after a warm-up drain. */
-function timeLoader(loader: Loader, batches: number, repeats: number, recycle = false): number {
+export function timeLoader(loader: Loader, batches: number, repeats: number, recycle = false): number {
   drain(loader, 4, recycle); // thread start, the first blocks
   const ms = median(Array.from({ length: repeats }, () => drain(loader, batches, recycle)));
   loader.close();
@@ -36,7 +36,7 @@ function timeLoader(loader: Loader, batches: number, repeats: number, recycle = 
 }
 
 /** memcpy between two arrays already faulted in: read + write bytes per second. */
-function memcpyFloor(a: Uint8Array, b: Uint8Array, repeats: number): number {
+export function memcpyFloor(a: Uint8Array, b: Uint8Array, repeats: number): number {
   b.set(a); // touch both
   const ms = median(Array.from({ length: repeats }, () => {
     const t0 = now();
@@ -59,7 +59,7 @@ function writeNpy(dir: string, data: Uint8Array, rows: number, rowBytes: number)
   return path;
 }
 
-function gbps(batches: number, rowBytes: number, ms: number): number {
+export function gbps(batches: number, rowBytes: number, ms: number): number {
   return (2 * batches * BATCH_ROWS * rowBytes) / (ms * 1e6);
 }
 
