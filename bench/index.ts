@@ -12,6 +12,7 @@ import { type BenchContext, machine, printTable, type Row, type Section } from '
 import { overheadSection } from './overhead.js';
 import { liveHeapSection } from './live-heap.js';
 import { loaderLabSection, loaderSection } from './loader.js';
+import { loaderRowsSection } from './loader-rows.js';
 import { permutationSection } from './permutation.js';
 import { mixSection, packSection } from './mix-pack.js';
 import { memorySection } from './rss.js';
@@ -37,6 +38,7 @@ const namedOnly = new Set(['cuda', 'arrow']);
 // The default path first: what a new user gets without knowing any trick.
 const sections: Section[] = [
   loaderSection,
+  loaderRowsSection,
   liveHeapSection,
   loaderLabSection,
   permutationSection,
