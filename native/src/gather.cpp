@@ -69,8 +69,9 @@ constexpr int kOrderMaxBucketBits = 15;
 constexpr size_t kOrderSlabRows = size_t{1} << 16;
 
 // Into L2 (prefetcht2), not L1 only (prefetchnta): L1 has few miss buffers,
-// and random rows need many misses in flight. Measured on Zen 4, one thread,
-// 1 GiB source: 1.5x at 16 B rows, 1.7x at 64 B, 1.3x at 256 B and 1 KiB.
+// and random rows need many misses in flight. With the distance below, on
+// Zen 4, one thread, 1 GiB source (bench_core gather-small): 1.4-1.6x at
+// 8-64 B rows, 2.2x at 128 B, 1.2-1.4x at 256 B and 1 KiB, 1.0x at 4 KiB.
 inline void prefetch(const uint8_t* p) {
 #if defined(__GNUC__) || defined(__clang__)
   __builtin_prefetch(p, 0 /*read*/, 1 /*low temporal locality: L2*/);
