@@ -81,6 +81,34 @@ TEST(big_batch_parallel) {
   CHECK(gather_matches(1000, 1000, 3000, &rp::ThreadPool::shared()));
 }
 
+TEST(specialised_widths_around_prefetch_distance) {
+  // Each compile-time row width (and neighbours that take the generic copy),
+  // with batches shorter than, equal to and just past the prefetch distance
+  // (32 rows for rows up to 256 B, fewer for longer ones), so the prefetch
+  // that stops short of the end of the index list is exercised; misaligned
+  // sources and destinations; serial and on a pool, where small batches stay
+  // on the calling thread and big ones are split.
+  rp::ThreadPool pool(3);
+  for (rp::ThreadPool* p : {static_cast<rp::ThreadPool*>(nullptr), &pool}) {
+    for (size_t rb : {8, 12, 16, 24, 32, 48, 64, 96, 128, 256, 512, 1024, 2048, 4096}) {
+      for (size_t count : {1, 3, 4, 5, 7, 8, 9, 31, 32, 33, 63, 64, 65, 200}) {
+        const std::string what = "row_bytes = " + std::to_string(rb) + ", count = " + std::to_string(count);
+        CHECK_MSG(gather_matches(500, rb, count, p), what);
+        CHECK_MSG(gather_matches(500, rb, count, p, 3, 5), what + ", dst + 3, src + 5");
+        CHECK_MSG(gather_matches(500, rb, count, p, 8, 1), what + ", dst + 8, src + 1");
+      }
+    }
+    // Big batches of small rows (over 1 MiB: split across the pool, streamed
+    // where rows are a multiple of 16), and their misaligned forms.
+    for (size_t rb : {8, 16, 32, 64, 128}) {
+      const size_t count = (size_t{3} << 20) / rb + 17;
+      const std::string what = "row_bytes = " + std::to_string(rb) + ", big batch";
+      CHECK_MSG(gather_matches(100003, rb, count, p), what);
+      CHECK_MSG(gather_matches(100003, rb, count, p, 4, 7), what + ", misaligned");
+    }
+  }
+}
+
 TEST(big_batch_streaming_paths) {
   // Batches >= 1 MiB take the streaming-store path when dst is 16-byte
   // aligned and rows are a multiple of 16 bytes; check that path and each
