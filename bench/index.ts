@@ -15,7 +15,6 @@ import { overheadSection } from './overhead.js';
 import { liveHeapSection } from './live-heap.js';
 import { loaderLabSection, loaderSection } from './loader.js';
 import { peersSection } from './peers.js';
-import { loaderRowsSection } from './loader-rows.js';
 import { permutationSection } from './permutation.js';
 import { mixSection, packSection } from './mix-pack.js';
 import { memorySection } from './rss.js';
@@ -41,7 +40,6 @@ const namedOnly = new Set(['cuda', 'arrow']);
 // The default path first: what a new user gets without knowing any trick.
 const sections: Section[] = [
   loaderSection,
-  loaderRowsSection,
   liveHeapSection,
   loaderLabSection,
   peersSection,

@@ -5,6 +5,8 @@
 //  - the memcpy floor of bench/loader.ts;
 //  - numpy fancy indexing and pyarrow's take (bench/peers_take.py), each batch
 //    a fresh array that is dropped, indices drawn before the clock starts.
+// Also our 256 B rows with recycle() (fresh batches should come close) and
+// 4 KiB against 1 KiB rows.
 // Each round runs a Node child (this file) and a Python child one after the
 // other, the first of them alternating: each holds its 1 GiB source alone and
 // exits, so the two are never resident together, and a noisy stretch of a
@@ -62,21 +64,27 @@ const batchesFor = (rowBytes: number, drainBytes: number): number => Math.max(8,
 interface OurFigures {
   floor: number;
   ours: Record<string, number>;
+  /** 256 B rows with recycle(): the default path's own best case. */
+  recycled256: number;
 }
 
-/** One round of ours, in this process: the floor, then per row size a warm-up drain and one timed drain. */
+/**
+ * One round of ours, in this process: the floor, then per row size a new
+ * loader, its warm-up (as the peers get a warm-up round) and one timed drain;
+ * last, 256 B rows again with recycle().
+ */
 function ourRound(sourceBytes: number, drainBytes: number): OurFigures {
   const data = new Float32Array(sourceBytes / 4).fill(1); // a plain array, as a user has one
   const floor = memcpyFloor(new Uint8Array(data.buffer), new Uint8Array(sourceBytes), 1);
-  const ours: Record<string, number> = {};
-  for (const rowBytes of ROW_SIZES) {
+  const time = (rowBytes: number, recycle: boolean): number => {
     const source = new ArraySource({ x: { data, shape: [sourceBytes / rowBytes, rowBytes / 4] } });
     const batches = batchesFor(rowBytes, drainBytes);
     const loader = new DataLoader(source, { batchSize: BATCH_ROWS, numEpochs: Infinity });
-    for (let i = 0; i < batches; i++) loader.next(); // a warm-up drain, as the peers get a warm-up round
-    ours[rowBytes] = gbps(batches, rowBytes, timeLoader(loader, batches, 1));
-  }
-  return { floor, ours };
+    return gbps(batches, rowBytes, timeLoader(loader, rowBytes, batches, 1, recycle));
+  };
+  const ours: Record<string, number> = {};
+  for (const rowBytes of ROW_SIZES) ours[rowBytes] = time(rowBytes, false);
+  return { floor, ours, recycled256: time(256, true) };
 }
 
 /** ourRound in a child process, which gives its 1 GiB back when it exits. */
@@ -140,6 +148,13 @@ async function run(ctx: BenchContext): Promise<Row[]> {
     const f = (x: number | undefined): string => (x === undefined ? '–' : x.toFixed(2));
     table.push(`| ${rowBytes} B | ${f(ours)} | ${f(np)} | ${f(pa)} | ${pa === undefined ? '–' : `${(ours / pa).toFixed(2)}×`} | ${(ours / floor).toFixed(2)}× |`);
   }
+  // Against our own best case, and large rows against 1 KiB (issue 20's targets).
+  const ourMedian = (rowBytes: number): number => median(ourRounds.map((r) => r.ours[rowBytes]!));
+  const recycled = median(ourRounds.map((r) => r.recycled256));
+  const fresh = ourMedian(256) / recycled;
+  rows.push({ figure: `256 B rows, fresh batches / recycle() (${recycled.toPrecision(3)} GB/s)`, value: fresh, unit: '×', target: '≥ 0.9×', met: fresh >= 0.9 });
+  const large = ourMedian(4096) / ourMedian(1024);
+  rows.push({ figure: '4 KiB rows / 1 KiB rows (GB/s)', value: large, unit: '×', target: '≥ 1×', met: large >= 1 });
   // The floor does not depend on the row size: one level across the chart.
   rows.push({ figure: `${SERIES.floor}, ${sourceBytes >> 20} MiB plain arrays`, value: floor, unit: 'GB/s', note: 'read + write bytes', chart: { series: SERIES.floor } });
   console.log(`\nSide by side (GB/s, read + write, medians of ${ROUNDS} alternating rounds; ${versions || 'no Python peers'}; memcpy floor ${floor.toFixed(2)} GB/s):\n`);
