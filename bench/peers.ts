@@ -58,8 +58,8 @@ function pythonRound(sourceBytes: number, drainBytes: number): PeerFigures | str
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as PeerFigures;
 }
 
-/** Batches per timed drain: about `drainBytes` of rows, at least 8 batches. */
-const batchesFor = (rowBytes: number, drainBytes: number): number => Math.max(8, Math.floor(drainBytes / (BATCH_ROWS * rowBytes)));
+/** Batches per timed drain: about `drainBytes` of rows, at least 16 batches (4 KiB rows make 32 MiB batches). */
+const batchesFor = (rowBytes: number, drainBytes: number): number => Math.max(16, Math.floor(drainBytes / (BATCH_ROWS * rowBytes)));
 
 interface OurFigures {
   floor: number;

@@ -11,6 +11,7 @@ struct Ledger {
   size_t owed = 0;
   size_t hidden = 0;        // bytes hidden for buffers still alive
   int64_t low = INT64_MAX;  // the lowest count seen
+  size_t largest = 0;       // the largest hand-out hidden (see ExternalBand)
 };
 
 // Node 22 and later (V8 12) CHECK that the count never goes below zero, and
@@ -75,8 +76,9 @@ bool HideExternal(Napi::Env env, size_t bytes) {
   }
   const int64_t amount = Adjust(env, -static_cast<int64_t>(bytes));
   l.hidden += bytes;
+  l.largest = std::max(l.largest, bytes);
   l.low = std::min(l.low, amount);
-  const int64_t room = l.low + kExternalBand - amount;
+  const int64_t room = l.low + ExternalBand(l.largest) - amount;
   if (room > 0 && l.owed > 0) {
     const size_t repay = std::min(l.owed, static_cast<size_t>(room));
     l.owed -= repay;

@@ -9,7 +9,7 @@
 // buffer's bytes out again (HideExternal), and a buffer gone (collected or
 // detached) owes them back (OweExternal), as V8 takes them away once more when
 // it sweeps or detaches it. What is owed is given back only while the count,
-// read back from each adjustment, stays within kExternalBand of the lowest
+// read back from each adjustment, stays within ExternalBand() of the lowest
 // value seen: so whenever V8 sweeps, the count dips, and the repayment refills
 // the dip without ever rising above where it was. Owed bytes past
 // kMaxOwedBytes (dips deeper than the band, as when a full collection sweeps
@@ -30,10 +30,24 @@
 
 namespace rpb {
 
-// How far above the lowest count seen a repayment may raise it: 3/4 of V8's
-// 64 MiB (what one scavenge reclaims must fit), leaving room for the next
-// hand-out, which V8 counts before it is hidden.
-constexpr int64_t kExternalBand = int64_t{48} << 20;
+// V8's soft limit: a positive adjustment that leaves the count this far above
+// its value at the last full collection starts incremental marking (and far
+// past it, a full collection).
+constexpr int64_t kExternalSoftLimit = int64_t{64} << 20;
+// How far above the lowest count seen a repayment may raise it: the soft
+// limit less room for the next hand-out, which V8 counts before it is hidden,
+// and 8 MiB to spare (V8's reference is its count at its last full
+// collection, which may have fallen in a dip this ledger never read). With a
+// fixed 48 MiB band, 32 MiB batches (4 KiB rows x 8192) reached the limit at
+// each hand-out and started incremental marking every few batches.
+constexpr int64_t kSpareBytes = int64_t{8} << 20;
+constexpr int64_t kMinHandoutRoom = int64_t{16} << 20;
+constexpr int64_t ExternalBand(size_t largest_handout) {
+  const int64_t handout = static_cast<int64_t>(largest_handout) + kSpareBytes;
+  const int64_t room = handout > kMinHandoutRoom ? handout : kMinHandoutRoom;
+  return room >= kExternalSoftLimit ? 0 : kExternalSoftLimit - room;
+}
+
 // Owed bytes beyond which what is owed is forgiven (Node 20) or hand-outs are
 // no longer hidden (Node 22 and later).
 constexpr size_t kMaxOwedBytes = size_t{512} << 20;
