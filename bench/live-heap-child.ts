@@ -4,6 +4,7 @@
 // Prints {"256": GB/s, "1024": GB/s} as one JSON line.
 import { ArraySource, DataLoader } from '../src/index.js';
 import { median, now } from './harness.js';
+import { warmUpBatches } from './loader.js';
 
 const [heapMiB, sourceMiB, batches, repeats] = process.argv.slice(2).map(Number) as [number, number, number, number];
 const BATCH_ROWS = 8192;
@@ -29,7 +30,7 @@ for (const rowBytes of [256, 1024]) {
     for (let i = 0; i < count; i++) loader.next();
     return now() - t0;
   };
-  drain(8);
+  drain(warmUpBatches(rowBytes)); // the pool's growth: the cold-start row's, not a steady rate's
   const ms = median(Array.from({ length: repeats }, () => drain(batches)));
   loader.close();
   out[rowBytes] = (2 * batches * BATCH_ROWS * rowBytes) / (ms * 1e6);

@@ -23,7 +23,7 @@ async function run(ctx: BenchContext): Promise<Row[]> {
   const sourceMiB = ctx.quick ? 256 : 1024;
   const batches = ctx.quick ? 48 : 96;
   const repeats = ctx.quick ? 3 : 5;
-  const rounds = ctx.quick ? 1 : 2;
+  const rounds = ctx.quick ? 1 : 3;
   const without: Record<string, number[]> = { 256: [], 1024: [] };
   const withHeap: Record<string, number[]> = { 256: [], 1024: [] };
   for (let round = 0; round < rounds; round++) {
