@@ -6,7 +6,7 @@
 // starts an incremental major GC about every 40 ms (its "allocation limit"),
 // which slowed the 256 B default path to 0.6x of a fresh process's rate.
 //
-//   childSection(__filename, { id, title }, run)   in the bench file, and
+//   childSection(__filename, { id, title })   in the bench file, and
 //   if (require.main === module) runChildSection(run)   at its end.
 import { spawnSync } from 'node:child_process';
 import type { BenchContext, Row, Section } from './harness.js';
@@ -20,7 +20,7 @@ type Run = (ctx: BenchContext) => Row[] | Promise<Row[]>;
  * runs at a rate that varies by process (10-16 GB/s at 256 B rows, with the
  * same code), as the host backs that memory differently each time.
  */
-export function childSection(file: string, meta: { id: string; title: string }, _run: Run, rounds = 3): Section {
+export function childSection(file: string, meta: { id: string; title: string }, rounds = 3): Section {
   return {
     ...meta,
     run(ctx: BenchContext): Row[] {

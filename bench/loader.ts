@@ -215,7 +215,7 @@ async function runLab(ctx: BenchContext): Promise<Row[]> {
   return rows;
 }
 
-export const loaderSection: Section = childSection(__filename, { id: 'loader', title: 'Loader, the default path (plain arrays, fresh batches, default options; a fresh process)' }, runDefault);
+export const loaderSection: Section = childSection(__filename, { id: 'loader', title: 'Loader, the default path (plain arrays, fresh batches, default options; a fresh process)' });
 export const loaderLabSection: Section = { id: 'loader-lab', title: 'Loader, lab setup (hugePageBuffer source and recycle(): what a benchmark can arrange)', run: runLab };
 
 if (require.main === module) runChildSection(runDefault);
