@@ -1,6 +1,7 @@
 #include "batch_memory.h"
 
 #include <algorithm>
+#include <chrono>
 #include <mutex>
 #include <unordered_map>
 #include <string>
@@ -108,14 +109,26 @@ std::unique_ptr<BatchMemory> BatchMemory::ForLoader(Napi::Env env, size_t block_
   return memory;
 }
 
+// The poke and its pacing: rp::ScavengePacing.
+void BatchMemory::Poke(Napi::Env env) {
+  const auto clock = [] {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  };
+  const int64_t start = clock();
+  napi_value poke;
+  void* unused;
+  napi_create_arraybuffer(env, 1, &unused, &poke);  // see the header
+  const int64_t end = clock();
+  if (last_poke_ns_ != 0) pacing_.update(end - start, end - last_poke_ns_);
+  last_poke_ns_ = end;
+}
+
 uint8_t* BatchMemory::Acquire(Napi::Env env) {
   if (pool_->arena.free_blocks() == 0 && !out_.empty()) {
     if (skip_scans_ > 0) {
       --skip_scans_;
     } else {
-      napi_value poke;
-      void* unused;
-      napi_create_arraybuffer(env, 1, &unused, &poke);  // see the header
+      if (out_.size() * pool_->arena.block_bytes() >= pacing_.bytes) Poke(env);
       Reclaim(env);
       // Nothing collected: the caller keeps its batches. Scan less often, so
       // holding many batches does not make every take() walk them all.

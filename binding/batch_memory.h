@@ -34,6 +34,7 @@
 #include <unordered_map>
 
 #include "rp/block_arena.h"
+#include "rp/scavenge_pacing.h"
 
 namespace rpb {
 
@@ -41,7 +42,7 @@ namespace rpb {
 // what a loop that drops its batches has out between two scavenges (V8
 // scavenges once young ArrayBuffers hold about 32 MiB), with room for batches
 // that survived into the old generation until a full collection frees them.
-constexpr size_t kLoaderHiddenBytes = size_t{256} << 20;
+constexpr size_t kLoaderHiddenBytes = size_t{512} << 20;
 // Free memory a closed loader's pool keeps for the next loader (one pool per
 // environment, the most recently closed).
 constexpr size_t kCachedFreeBytes = size_t{64} << 20;
@@ -85,6 +86,8 @@ class BatchMemory {
   size_t total_blocks() const { return pool_->arena.total_blocks(); }
   // Handed-out bytes now kept out of V8's count (tests read it).
   size_t hidden_out() const { return pool_->hidden_out; }
+  // Bytes handed out between two scavenge pokes now (tests read it).
+  size_t poke_bytes() const { return pacing_.bytes; }
 
   struct Handout;  // one handed-out buffer (internal; public for its finalizer)
   // The arena and the count of hidden bytes, shared with every handed-out
@@ -107,6 +110,15 @@ class BatchMemory {
   bool cache_on_close_ = false;  // a loader's: Close() leaves the pool for the next one
   std::unordered_map<uint8_t*, std::shared_ptr<Handout>> out_;
   size_t skip_scans_ = 0;  // scans to skip after one that found nothing
+  // Bytes handed out before Acquire() pokes V8 for a scavenge: half the
+  // hidden budget at most, as batches kept past a scavenge (held, or
+  // promoted) must still fit in it, or they count and V8 starts marking.
+  rp::ScavengePacing pacing_{pool_->hidden_limit / 2};
+  int64_t last_poke_ns_ = 0;  // steady clock, when the last poke ended
+
+  // Allocates a one-byte ArrayBuffer, so that V8 scavenges if it is due, and
+  // paces the next poke by what this one cost.
+  void Poke(Napi::Env env);
 };
 
 }  // namespace rpb

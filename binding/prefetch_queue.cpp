@@ -94,6 +94,7 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
                        {InstanceAccessor<&PrefetchQueue::BlockBytes>("blockBytes"),
                         InstanceAccessor<&PrefetchQueue::SlabBlocks>("slabBlocks"),
                         InstanceAccessor<&PrefetchQueue::ArenaBlocks>("arenaBlocks"),
+                        InstanceAccessor<&PrefetchQueue::PokeBytes>("pokeBytes"),
                         InstanceMethod<&PrefetchQueue::Coded<&PrefetchQueue::Recycle>>("recycle"),
                         InstanceMethod<&PrefetchQueue::Coded<&PrefetchQueue::Take>>("take"),
                         InstanceMethod<&PrefetchQueue::Coded<&PrefetchQueue::Wait>>("wait"),
@@ -359,6 +360,11 @@ class PrefetchQueue : public Napi::ObjectWrap<PrefetchQueue> {
   // Blocks the queue's arena has made so far (tests read it to see reuse).
   Napi::Value ArenaBlocks(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), memory_ ? static_cast<double>(memory_->total_blocks()) : 0);
+  }
+
+  // Bytes of batches handed out between two scavenge pokes (tests read it).
+  Napi::Value PokeBytes(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), memory_ ? static_cast<double>(memory_->poke_bytes()) : 0);
   }
 
   // recycle(buffer): a buffer take() returned goes back at once (detached).

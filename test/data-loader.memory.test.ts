@@ -149,6 +149,53 @@ describe('DataLoader batch memory (default path)', () => {
     expect(r.pressure).toBe(0);
   });
 
+  // A dropped batch's block comes back after a scavenge, which the loader
+  // asks for once enough batches are out (rp::ScavengePacing). With a large
+  // heap a scavenge costs milliseconds, and the loader then lets more batches
+  // out between two; with a small one it keeps the minimum. Which case a
+  // machine is in is read from the scavenges' own durations.
+  it('paces its scavenge requests by what scavenges cost in this heap', () => {
+    const run = (heapMiB: number): { pokeBytes: number; scavengeMs: number; scavenges: number } => {
+      const r = child(`
+        const { DataLoader, ArraySource } = require(${JSON.stringify(join(root, 'src/index.ts'))});
+        const { PerformanceObserver, constants } = require('node:perf_hooks');
+        const live = [];
+        for (let left = (${heapMiB} << 20) / 64; left > 0; left -= 4096) {
+          const chunk = [];
+          for (let i = 0; i < Math.min(4096, left); i++) chunk.push({ id: i, score: i * 0.5, tag: 'x' });
+          live.push(chunk);
+        }
+        gc();
+        const rowBytes = 1024, data = new Float32Array((64 << 20) / 4).fill(1);
+        const source = new ArraySource({ x: { data, shape: [data.byteLength / rowBytes, rowBytes / 4] } });
+        const loader = new DataLoader(source, { batchSize: 8192, seed: 4, numEpochs: Infinity });
+        const durations = [];
+        const observer = new PerformanceObserver((list) => {
+          for (const e of list.getEntries()) if (e.detail.kind === constants.NODE_PERFORMANCE_GC_MINOR) durations.push(e.duration);
+        });
+        observer.observe({ entryTypes: ['gc'] });
+        for (let k = 0; k < 300; k++) loader.next();
+        const pokeBytes = loader.queue.pokeBytes;
+        loader.close();
+        setTimeout(() => {
+          observer.disconnect();
+          durations.sort((a, b) => a - b);
+          const scavengeMs = durations.length ? durations[durations.length >> 1] : 0;
+          process.stdout.write(JSON.stringify({ pokeBytes, scavengeMs, scavenges: durations.length, live: live.length }));
+        }, 50);`);
+      return r as unknown as { pokeBytes: number; scavengeMs: number; scavenges: number };
+    };
+    const MiB = 1 << 20;
+    for (const heapMiB of [0, 768]) {
+      const r = run(heapMiB);
+      console.log(`${heapMiB} MiB live heap: ${r.scavenges} scavenges, median ${r.scavengeMs.toFixed(2)} ms; ${r.pokeBytes / MiB} MiB between pokes`);
+      expect(r.pokeBytes).toBeGreaterThanOrEqual(32 * MiB);
+      expect(r.pokeBytes).toBeLessThanOrEqual(256 * MiB); // half the 512 MiB hidden budget
+      if (r.scavengeMs < 0.3) expect(r.pokeBytes).toBe(32 * MiB); // cheap: the smallest pool
+      if (r.scavengeMs > 2) expect(r.pokeBytes).toBeGreaterThan(32 * MiB); // costly: fewer scavenges
+    }
+  });
+
   // Below the full-collection threshold, V8 starts incremental marking once
   // its external count is 64 MiB past its last full collection's. Repaying
   // hidden bytes must leave room for the next hand-out, which V8 counts
