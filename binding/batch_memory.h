@@ -6,10 +6,11 @@
 // When JavaScript drops a batch is learnt from a weak reference, which the
 // garbage collector clears synchronously: a finalizer alone would come too
 // late, as Node defers external buffers' finalizers to the event loop, which
-// a synchronous `for...of` never yields to. When no block is free, a
-// one-byte ArrayBuffer is allocated first: V8 counts external buffers' bytes
-// and, past its threshold, scavenges on the next ArrayBuffer allocation,
-// which clears the references of batches already dropped.
+// a synchronous `for...of` never yields to. When no block is free and enough
+// batches are out (rp::ScavengePacing), a one-byte ArrayBuffer is allocated
+// first: V8 counts young buffers' bytes and, past 32 MiB, scavenges on the
+// next ArrayBuffer allocation, which clears the references of batches
+// already dropped.
 //
 // A block is reused only once its buffer is gone, so a buffer must not be
 // detached by moving its memory elsewhere: the DataLoader pins every batch
@@ -39,9 +40,10 @@
 namespace rpb {
 
 // A DataLoader's budget of hidden bytes (see above), or three blocks if more:
-// what a loop that drops its batches has out between two scavenges (V8
-// scavenges once young ArrayBuffers hold about 32 MiB), with room for batches
-// that survived into the old generation until a full collection frees them.
+// what a loop that drops its batches has out between two scavenges (32 MiB,
+// up to half this budget where scavenges are costly: rp::ScavengePacing),
+// with room for batches that survived into the old generation until a full
+// collection frees them.
 constexpr size_t kLoaderHiddenBytes = size_t{512} << 20;
 // Free memory a closed loader's pool keeps for the next loader (one pool per
 // environment, the most recently closed).
