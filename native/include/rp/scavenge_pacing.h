@@ -5,8 +5,11 @@
 // hold 32 MiB. A scavenge costs 0.2-0.5 ms in a small heap but 3-5 ms with a
 // 1 GiB old generation (V8 11): at one per 32 MiB of batches, 60% of a
 // 1 KiB-row loop's time there. So the bytes between pokes follow what a poke
-// costs: doubled while one takes 1 ms or more and over 5% of the time since
-// the last, halved when one takes under 0.5 ms or under 0.5% of that time.
+// costs the calling thread in CPU time: doubled while one takes 1 ms or more
+// and over 5% of the time since the last, halved when one takes under 0.5 ms
+// or under 0.5% of that time. (Wall time would also count the scavenge's
+// wait for a core the loader's own threads hold: 2-4 ms with 32 MiB batches
+// on 2 cores, in a small heap.)
 // A small heap keeps the small pool (each new block costs page faults); a
 // large one trades up to `most` bytes of pool for fewer scavenges.
 #pragma once
