@@ -17,6 +17,7 @@
 #include "rp/gather.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -80,8 +81,16 @@ inline void prefetch(const uint8_t* p) {
 #endif
 }
 
+// Every line the row's first `span` bytes touch (span > 0): a row that does
+// not start on a line boundary touches one more than span / kLine, and that
+// last line missed once a row (an Arrow buffer written 8-byte aligned, 1 KiB
+// rows: 0.74-0.85x the rate of the same rows 64-byte aligned).
 inline void prefetch_row(const uint8_t* row, size_t span) {
-  for (size_t off = 0; off < span; off += kLine) prefetch(row + off);
+  const uintptr_t start = reinterpret_cast<uintptr_t>(row);
+  const uintptr_t last = start + span - 1;
+  for (uintptr_t line = start & ~uintptr_t{kLine - 1}; line <= last; line += kLine) {
+    prefetch(reinterpret_cast<const uint8_t*>(line));
+  }
 }
 
 // One row with streaming stores; d is 16-byte aligned, rb a multiple of 16.
