@@ -35,10 +35,11 @@ function drain(loader: Loader, batches: number, recycle = false): number {
  * ArrayBuffers hold that much); while V8 runs an incremental major GC, the
  * batches alive at each scavenge are kept to the end of that cycle, so the
  * pool grows further (18 to 36 blocks of 2 MiB in this bench's process) and
- * then settles. Each new block costs a page fault on first touch: about
- * 0.1 ms per 2 MiB on a plain host, 5-10 ms on this VM when the hypervisor
- * has not backed the page yet. That cost is the cold-start row's, not a
- * steady rate's: 512 MiB of batches covers the growth seen here.
+ * then settles (bench/steady-rate.ts shows it). Each new block costs a page
+ * fault on first touch: 1-2 ms per 2 MiB on this VM, 5-10 ms when the
+ * hypervisor has not backed the page yet (the cold-start row prints it).
+ * That cost is the cold-start row's, not a steady rate's: 512 MiB of batches
+ * covers the growth seen here.
  */
 export function warmUpBatches(rowBytes: number): number {
   return Math.max(16, Math.ceil((512 << 20) / (BATCH_ROWS * rowBytes)));

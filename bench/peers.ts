@@ -127,8 +127,9 @@ async function run(ctx: BenchContext): Promise<Row[]> {
   const versions = v === undefined ? '' : `Python ${v.python}, numpy ${v.numpy}${v.pyarrow ? `, pyarrow ${v.pyarrow}` : ''}`;
   const rows: Row[] = [];
   const table: string[] = [];
+  const ourMedian = (rowBytes: number): number => median(ourRounds.map((r) => r.ours[rowBytes]!));
   for (const rowBytes of ROW_SIZES) {
-    const ours = median(ourRounds.map((r) => r.ours[rowBytes]!));
+    const ours = ourMedian(rowBytes);
     const np = peerMedian('numpy', rowBytes);
     const pa = peerMedian('pyarrow', rowBytes);
     const target = TARGETS[rowBytes];
@@ -149,7 +150,6 @@ async function run(ctx: BenchContext): Promise<Row[]> {
     table.push(`| ${rowBytes} B | ${f(ours)} | ${f(np)} | ${f(pa)} | ${pa === undefined ? '–' : `${(ours / pa).toFixed(2)}×`} | ${(ours / floor).toFixed(2)}× |`);
   }
   // Against our own best case, and large rows against 1 KiB (issue 20's targets).
-  const ourMedian = (rowBytes: number): number => median(ourRounds.map((r) => r.ours[rowBytes]!));
   const recycled = median(ourRounds.map((r) => r.recycled256));
   const fresh = ourMedian(256) / recycled;
   rows.push({ figure: `256 B rows, fresh batches / recycle() (${recycled.toPrecision(3)} GB/s)`, value: fresh, unit: '×', target: '≥ 0.9×', met: fresh >= 0.9 });
